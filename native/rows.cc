@@ -1,0 +1,162 @@
+// Row-structured kernels: causal dilated im2col / col2im, bias add and its gradient, embedding
+// gather and scatter-add.
+#include "common.h"
+
+namespace adarec {
+namespace {
+
+thread_local std::vector<double> t_acc;
+
+void im2colKernel(const float* x, int64_t B, int64_t T, int64_t C, int64_t k, int64_t d, float* col) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      float* o = col + (b * T + t) * k * C;
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t ts = t - (k - 1 - j) * d;
+        if (ts < 0) std::memset(o + j * C, 0, C * sizeof(float));
+        else std::memcpy(o + j * C, x + (b * T + ts) * C, C * sizeof(float));
+      }
+    }
+}
+
+// Each dx row is written once: the sum of the dcol slices that read it (none: zero).
+ADAREC_CLONES void col2imKernel(const float* dcol, int64_t B, int64_t T, int64_t C, int64_t k, int64_t d, float* dx) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t ts = 0; ts < T; ++ts) {
+      float* o = dx + (b * T + ts) * C;
+      bool first = true;
+      for (int64_t j = k - 1; j >= 0; --j) {
+        const int64_t t = ts + (k - 1 - j) * d;
+        if (t >= T) break;
+        const float* s = dcol + ((b * T + t) * k + j) * C;
+        if (first) std::memcpy(o, s, C * sizeof(float));
+        else for (int64_t c = 0; c < C; ++c) o[c] += s[c];
+        first = false;
+      }
+      if (first) std::memset(o, 0, C * sizeof(float));
+    }
+}
+
+ADAREC_CLONES void addRowVectorKernel(float* out, const float* bias, int64_t R, int64_t N) {
+  for (int64_t r = 0; r < R; ++r) {
+    float* o = out + r * N;
+    for (int64_t j = 0; j < N; ++j) o[j] += bias[j];
+  }
+}
+
+ADAREC_CLONES void sumRowsKernel(const float* dy, int64_t R, int64_t N, double* acc) {
+  for (int64_t r = 0; r < R; ++r) {
+    const float* g = dy + r * N;
+    for (int64_t j = 0; j < N; ++j) acc[j] += g[j];
+  }
+}
+
+ADAREC_CLONES void scatterAddKernel(const float* src, const int32_t* idx, int64_t n, int64_t D, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float* o = out + static_cast<int64_t>(idx[i]) * D;
+    const float* s = src + i * D;
+    for (int64_t j = 0; j < D; ++j) o[j] += s[j];
+  }
+}
+
+// causalIm2col(x, B, T, C, k, d, col) and causalCol2im(dcol, B, T, C, k, d, dx)
+template <bool Forward>
+napi_value Im2col(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t lin, lout;
+  const float* in = a.f32(0, &lin);
+  int64_t B = a.dim(1), T = a.dim(2), C = a.dim(3), k = a.dim(4), d = a.dim(5);
+  float* out = a.f32(6, &lout);
+  const int64_t nx = B * T * C, ncol = nx * k;
+  a.need(lin, Forward ? nx : ncol, "causalIm2col: input is too short");
+  a.need(lout, Forward ? ncol : nx, "causalIm2col: output is too short");
+  if (!a.ok) return nullptr;
+  if (nx == 0) return a.undefined();
+  if (Forward) im2colKernel(in, B, T, C, k, d, out);
+  else if (k == 0) std::memset(out, 0, nx * sizeof(float));
+  else col2imKernel(in, B, T, C, k, d, out);
+  return a.undefined();
+}
+
+// addRowVector(out, bias, R, N)
+napi_value AddRowVector(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t lo, lb;
+  float* out = a.f32(0, &lo);
+  const float* bias = a.f32(1, &lb);
+  int64_t R = a.dim(2), N = a.dim(3);
+  a.need(lo, R * N, "addRowVector: out is too short");
+  a.need(lb, R > 0 ? N : 0, "addRowVector: bias is too short");
+  if (!a.ok) return nullptr;
+  addRowVectorKernel(out, bias, R, N);
+  return a.undefined();
+}
+
+// sumRows(dy, R, N, db, accumulate)
+napi_value SumRows(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t ly, lb;
+  const float* dy = a.f32(0, &ly);
+  int64_t R = a.dim(1), N = a.dim(2);
+  float* db = a.f32(3, &lb);
+  bool accumulate = a.flag(4);
+  a.need(ly, R * N, "sumRows: dy is too short");
+  a.need(lb, N, "sumRows: db is too short");
+  if (!a.ok) return nullptr;
+  double* acc = scratch(t_acc, N);
+  std::memset(acc, 0, N * sizeof(double));
+  sumRowsKernel(dy, R, N, acc);
+  if (!accumulate) std::memset(db, 0, lb * sizeof(float));
+  for (int64_t j = 0; j < N; ++j) db[j] = static_cast<float>(db[j] + acc[j]);
+  return a.undefined();
+}
+
+// Validates row indices against a table of `rows` rows.
+bool checkIndices(Args& a, const int32_t* idx, size_t n, int64_t rows, const char* what) {
+  for (size_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= rows) return a.range(what);
+  return true;
+}
+
+// gatherRows(table, idx, D, out)
+napi_value GatherRows(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t lt, li, lo;
+  const float* table = a.f32(0, &lt);
+  const int32_t* idx = a.i32(1, &li);
+  int64_t D = a.dim(2);
+  float* out = a.f32(3, &lo);
+  a.need(lo, static_cast<int64_t>(li) * D, "gatherRows: out is too short");
+  if (!a.ok || D == 0) return a.ok ? a.undefined() : nullptr;
+  if (!checkIndices(a, idx, li, static_cast<int64_t>(lt) / D, "gatherRows: index out of range")) return nullptr;
+  for (size_t i = 0; i < li; ++i) std::memcpy(out + i * D, table + static_cast<int64_t>(idx[i]) * D, D * sizeof(float));
+  return a.undefined();
+}
+
+// scatterAddRows(src, idx, D, out)
+napi_value ScatterAddRows(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t ls, li, lo;
+  const float* src = a.f32(0, &ls);
+  const int32_t* idx = a.i32(1, &li);
+  int64_t D = a.dim(2);
+  float* out = a.f32(3, &lo);
+  a.need(ls, static_cast<int64_t>(li) * D, "scatterAddRows: src is too short");
+  if (!a.ok || D == 0) return a.ok ? a.undefined() : nullptr;
+  if (!checkIndices(a, idx, li, static_cast<int64_t>(lo) / D, "scatterAddRows: index out of range")) return nullptr;
+  scatterAddKernel(src, idx, li, D, out);
+  return a.undefined();
+}
+
+}  // namespace
+
+void registerRows(napi_env env, napi_value exports) {
+  defineFn(env, exports, "causalIm2col", Im2col<true>);
+  defineFn(env, exports, "causalCol2im", Im2col<false>);
+  defineFn(env, exports, "addRowVector", AddRowVector);
+  defineFn(env, exports, "sumRows", SumRows);
+  defineFn(env, exports, "gatherRows", GatherRows);
+  defineFn(env, exports, "scatterAddRows", ScatterAddRows);
+}
+
+}  // namespace adarec

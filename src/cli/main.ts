@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The adarec command line. Each subcommand lives in its own file; this one only wires them up.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runDemo } from './demo.js';
+import { setBackend } from '../engine/index.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
+const program = new Command()
+  .name('adarec')
+  .description('Compress a heavy sequential recommender into a small, fast student (AdaRec: distillation + architecture search).')
+  .version('0.1.0')
+  .addOption(new Option('--backend <name>', 'kernel backend (default: native when built, else js)').choices(['native', 'js']))
+  .hook('preAction', (cmd) => {
+    const backend = cmd.opts().backend as 'native' | 'js' | undefined;
+    if (backend) setBackend(backend);
+  })
+  .showHelpAfterError();
+
+program
+  .command('demo')
+  .description('train a small NextItNet on generated data for a few steps: shows loss going down and throughput')
+  .option('--steps <n>', 'training steps', positiveInt, 150)
+  .option('--batch-size <n>', 'sequences per step', positiveInt, 64)
+  .option('--max-len <n>', 'sequence length', positiveInt, 50)
+  .option('--hidden <n>', 'hidden size', positiveInt, 64)
+  .option('--items <n>', 'number of generated items', positiveInt, 500)
+  .option('--seed <n>', 'random seed', positiveInt, 1)
+  .option('--log-every <n>', 'print the mean loss every n steps', positiveInt, 25)
+  .addHelpText('after', '\nExample:\n  adarec demo --steps 300 --hidden 128')
+  .action((o) => {
+    runDemo({ steps: o.steps, batchSize: o.batchSize, maxLen: o.maxLen, hidden: o.hidden, items: o.items, seed: o.seed, logEvery: o.logEvery });
+  });
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  console.error(`adarec: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

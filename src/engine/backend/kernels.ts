@@ -1,0 +1,148 @@
+// The kernel interface: every numeric loop the engine runs goes through one of these methods.
+// Kernels see raw typed arrays (already offset to the tensor's first element), never Tensors,
+// and know nothing of autograd. Both backends implement all of it; `js` is the reference.
+// Unless a parameter says otherwise, arrays are dense row-major and outputs are fully written.
+
+export type FloatArray = Float32Array | Float64Array;
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'relu' | 'tanh' | 'sigmoid' | 'abs' | 'square';
+export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'relu', 'tanh', 'sigmoid', 'abs', 'square'];
+
+export type ReduceOp = 'sum' | 'max';
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly; Adam: add weightDecay * p to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+export interface LambHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+  /** Bias-correct the moments (LAMB paper, algorithm 2). */
+  debias: boolean;
+  /** Upper bound on ||p|| in the trust ratio (0 = none). */
+  clampNorm: number;
+}
+
+export interface Kernels {
+  readonly name: 'js' | 'native';
+
+  /**
+   * Batched GEMM: C[i] = op(A[i]) op(B[i]) + beta * C[i] for i < batch, row-major, where
+   * op(A) is M x K, op(B) is K x N. strideA/strideB are per-batch element strides (0 broadcasts).
+   * C[i] starts at i * M * N. lda/ldb are implied by the untransposed shapes.
+   */
+  gemm(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number,
+    A: FloatArray, strideA: number, B: FloatArray, strideB: number, C: FloatArray, beta: number): void;
+
+  /** out[idx] = op(a[idx . stridesA], b[idx . stridesB]) over `shape` (out dense). Strides may be 0. */
+  binary(op: BinaryOp, shape: readonly number[], a: FloatArray, stridesA: readonly number[],
+    b: FloatArray, stridesB: readonly number[], out: FloatArray): void;
+
+  /** out = op(x), elementwise; out may alias x. */
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray): void;
+
+  /** dx = dy * op'(x) given x and y = op(x); dx may alias dy. */
+  unaryGrad(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+
+  /** out[idx . stridesOut] (op)= x[idx] over `shape`; axes with stride 0 in stridesOut are reduced. */
+  reduce(op: ReduceOp, shape: readonly number[], x: FloatArray, stridesOut: readonly number[], out: FloatArray): void;
+
+  /** dst[idx . dstStrides] = src[idx . srcStrides] over `shape` (works for float and int arrays). */
+  stridedCopy(shape: readonly number[], src: FloatArray | Int32Array, srcStrides: readonly number[],
+    dst: FloatArray | Int32Array, dstStrides: readonly number[]): void;
+
+  /** y += alpha * x (in place, same length). */
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+  /** x *= s (in place). */
+  scale(x: FloatArray, s: number): void;
+  /** sum of x[i]^2 in double precision. */
+  sumSquares(x: FloatArray): number;
+
+  /** col[b,t,j*C+c] = x[b, t-(k-1-j)*d, c], or 0 before the sequence start. x [B,T,C], col [B,T,k*C]. */
+  causalIm2col(x: FloatArray, B: number, T: number, C: number, k: number, d: number, col: FloatArray): void;
+  /** The adjoint of causalIm2col: dx = sum of dcol entries that read each x element (dx overwritten). */
+  causalCol2im(dcol: FloatArray, B: number, T: number, C: number, k: number, d: number, dx: FloatArray): void;
+
+  /** out[r,:] += bias[:] for r < R (bias broadcast over rows, in place). */
+  addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void;
+  /** db[:] (+)= sum over rows of dy[r,:]; overwrites db when accumulate is false. */
+  sumRows(dy: FloatArray, R: number, N: number, db: FloatArray, accumulate: boolean): void;
+
+  /** LayerNorm over the last axis, optionally followed by ReLU. Saves mean and 1/std per row. */
+  layerNormForward(x: FloatArray, gamma: FloatArray, beta: FloatArray, R: number, C: number, eps: number,
+    relu: boolean, y: FloatArray, mean: FloatArray, rstd: FloatArray): void;
+  /** Backward of layerNormForward. With relu, y (the post-ReLU output) is the mask; dgamma/dbeta are overwritten. */
+  layerNormBackward(dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray, rstd: FloatArray,
+    y: FloatArray | null, R: number, C: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray): void;
+
+  /**
+   * BatchNorm over the rows of x [R, C] per channel. training: normalise with the batch statistics,
+   * write them to mean/rstd and update running stats (momentum, unbiased variance as PyTorch);
+   * eval: normalise with the running statistics.
+   */
+  batchNormForward(x: FloatArray, gamma: FloatArray, beta: FloatArray, R: number, C: number, eps: number,
+    training: boolean, momentum: number, runningMean: FloatArray, runningVar: FloatArray,
+    y: FloatArray, mean: FloatArray, rstd: FloatArray): void;
+  /** Backward of training-mode batchNormForward; dgamma/dbeta are overwritten. */
+  batchNormBackward(dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray, rstd: FloatArray,
+    R: number, C: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray): void;
+
+  /** Row softmax of x [R, C]. */
+  softmax(x: FloatArray, R: number, C: number, y: FloatArray): void;
+  /** dx = y * (dy - sum(dy * y)) per row. */
+  softmaxGrad(y: FloatArray, dy: FloatArray, R: number, C: number, dx: FloatArray): void;
+
+  /**
+   * Softmax cross-entropy of logits [R, V] against labels [R], rows whose label equals ignoreIndex
+   * skipped. Returns the summed loss and the count of rows used. If grad is given it receives
+   * (softmax - onehot) * gradScale for used rows and 0 for ignored rows, in the same pass.
+   */
+  softmaxCrossEntropy(logits: FloatArray, labels: Int32Array, R: number, V: number, ignoreIndex: number,
+    grad: FloatArray | null, gradScale: number): { loss: number; count: number };
+
+  /**
+   * Distillation KL(softmax(t/T) || softmax(s/T)) per row of [R, V], weighted by mask[r] (null = all 1).
+   * Returns the weighted sum over rows. If grad is given it receives d(sum * gradScale)/d s.
+   */
+  distillKL(teacher: FloatArray, student: FloatArray, R: number, V: number, temperature: number,
+    mask: FloatArray | null, grad: FloatArray | null, gradScale: number): number;
+
+  /** out[i,:] = table[idx[i],:]; indices are validated by the caller. */
+  gatherRows(table: FloatArray, idx: Int32Array, D: number, out: FloatArray): void;
+  /** out[idx[i],:] += src[i,:] (out not cleared). */
+  scatterAddRows(src: FloatArray, idx: Int32Array, D: number, out: FloatArray): void;
+
+  /**
+   * Scaled dot-product attention. q, k, v, out are [B, T, H*Dh] (heads interleaved in the last
+   * axis). keyMask [B, T] (1 keep, 0 drop) may be null; causal masks keys after the query. Rows
+   * with no visible key output 0. probs [B, H, T, T] receives the attention weights for backward.
+   */
+  attentionForward(q: FloatArray, k: FloatArray, v: FloatArray, B: number, T: number, H: number, Dh: number,
+    causal: boolean, keyMask: FloatArray | null, out: FloatArray, probs: FloatArray): void;
+  /** Backward of attentionForward; dq, dk, dv are overwritten. */
+  attentionBackward(dout: FloatArray, q: FloatArray, k: FloatArray, v: FloatArray, probs: FloatArray,
+    B: number, T: number, H: number, Dh: number, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
+
+  /** out = x * mask * scale (dropout with a precomputed 0/1 mask). */
+  maskedScale(x: FloatArray, mask: Uint8Array, scale: number, out: FloatArray): void;
+
+  /** One Adam / AdamW update of p in place, moments m, v updated in place. */
+  adamStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void;
+  /** One LAMB update of p in place (layer-wise trust ratio ||p|| / ||update||). */
+  lambStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, h: LambHyper): void;
+}

@@ -1,0 +1,134 @@
+// Memory management: a pool of typed-array buffers keyed by dtype and length, reference-counted
+// storages shared by views, and `tidy` scopes that release every tensor created inside them.
+// In steady-state training each step asks for the same sizes as the last one, so the pool serves
+// them all and the step allocates (almost) nothing.
+import type { Tensor } from './tensor.js';
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type TypedArrayOf<D extends DType> = D extends 'float32' ? Float32Array : D extends 'float64' ? Float64Array : Int32Array;
+export type AnyArray = Float32Array | Float64Array | Int32Array;
+
+function makeArray(dtype: DType, n: number): AnyArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(n);
+    case 'float64': return new Float64Array(n);
+    case 'int32': return new Int32Array(n);
+  }
+}
+
+export function dtypeOf(a: AnyArray): DType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
+}
+
+/** Free buffers by dtype and exact length. Buffers come back uninitialised (callers write them fully). */
+class BufferPool {
+  private free = new Map<string, AnyArray[]>();
+  private pooledBytes = 0;
+  /** Buffers larger than this many bytes in total are dropped instead of pooled. */
+  capacityBytes = 4 * 1024 ** 3;
+  stats = { allocated: 0, reused: 0, allocatedBytes: 0 };
+
+  acquire(dtype: DType, n: number): AnyArray {
+    const list = this.free.get(dtype + n);
+    const buf = list?.pop();
+    if (buf) {
+      this.pooledBytes -= buf.byteLength;
+      this.stats.reused++;
+      return buf;
+    }
+    this.stats.allocated++;
+    this.stats.allocatedBytes += n * (dtype === 'float64' ? 8 : 4);
+    return makeArray(dtype, n);
+  }
+
+  release(buf: AnyArray): void {
+    if (this.pooledBytes + buf.byteLength > this.capacityBytes) return;
+    const key = dtypeOf(buf) + buf.length;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(buf);
+    this.pooledBytes += buf.byteLength;
+  }
+
+  /** Drops every pooled buffer (for the garbage collector to take). */
+  clear(): void {
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+
+  get bytesPooled(): number {
+    return this.pooledBytes;
+  }
+}
+
+export const pool = new BufferPool();
+
+/** A buffer shared by a tensor and its views; returned to the pool when the last one is disposed. */
+export class Storage {
+  refs = 1;
+  constructor(public buf: AnyArray, readonly pooled: boolean) {}
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.refs === 0 && this.pooled) pool.release(this.buf);
+  }
+}
+
+// ---- scopes ----
+const scopes: Set<Tensor>[] = [];
+const scopeExitHooks: (() => void)[] = [];
+
+/** Called by the Tensor constructor: the tensor belongs to the innermost open scope, if any. */
+export function track(t: Tensor): void {
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** Takes a tensor out of every scope, so that no scope disposes it (parameters, gradients, results). */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+/** Registers a function run whenever the outermost scope exits (the autograd tape clears itself). */
+export function onOutermostScopeExit(fn: () => void): void {
+  scopeExitHooks.push(fn);
+}
+
+type Tensors = Tensor | Tensor[] | Record<string, Tensor> | void | number | undefined;
+
+function collect(result: unknown, into: Set<Tensor>): void {
+  if (result === null || typeof result !== 'object') return;
+  if ((result as Tensor).isTensor === true) into.add(result as Tensor);
+  else if (Array.isArray(result)) for (const r of result) collect(r, into);
+  else if (Object.getPrototypeOf(result) === Object.prototype) for (const r of Object.values(result)) collect(r, into);
+}
+
+/**
+ * Runs fn and disposes every tensor it created, except those it returns (directly, in an array or
+ * in a plain object), which move to the enclosing scope.
+ */
+export function tidy<T extends Tensors>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors);
+  for (const t of scope) if (!survivors.has(t)) t.dispose();
+  const parent = scopes[scopes.length - 1];
+  if (parent) for (const t of survivors) if (scope.has(t)) parent.add(t);
+  if (scopes.length === 0) for (const hook of scopeExitHooks) hook();
+  return result;
+}
+
+export function scopeDepth(): number {
+  return scopes.length;
+}

@@ -1,0 +1,72 @@
+// Losses with fused forward + gradient: the gradient is written in the forward pass (one pass over
+// the logits) and only scaled in backward.
+import { record } from '../autograd.js';
+import { kernels } from '../backend/index.js';
+import type { FloatArray } from '../backend/kernels.js';
+import { Tensor, empty, scalar, shapeString } from '../tensor.js';
+import { assertSameFloat, assertShape, fvals, ivals, rowsCols } from './util.js';
+
+function scaledBy(grad: Tensor, gy: Tensor): Tensor {
+  const s = gy.item();
+  if (s !== 1) kernels().scale(grad.values as FloatArray, s);
+  return grad;
+}
+
+/**
+ * Mean softmax cross-entropy of logits [..., V] against int32 labels [...], skipping positions whose
+ * label is ignoreIndex (padding). Returns a scalar; 0 when every position is ignored.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = 0): Tensor {
+  assertSameFloat('crossEntropy', logits);
+  const [R, V] = rowsCols(logits.shape);
+  const lv = ivals(labels, 'crossEntropy labels');
+  if (lv.length !== R) throw new Error(`crossEntropy: ${lv.length} labels for ${R} rows of logits ${shapeString(logits.shape)}`);
+  for (let i = 0; i < R; i++)
+    if (lv[i] !== ignoreIndex && (lv[i] < 0 || lv[i] >= V)) throw new Error(`crossEntropy: label ${lv[i]} at row ${i} is outside [0, ${V})`);
+  let count = 0;
+  for (let i = 0; i < R; i++) if (lv[i] !== ignoreIndex) count++;
+  const wantGrad = logits.requiresGrad;
+  const grad = wantGrad ? empty(logits.shape, logits.dtype) : null;
+  const r = kernels().softmaxCrossEntropy(fvals(logits), lv, R, V, ignoreIndex, grad ? (grad.values as FloatArray) : null, count ? 1 / count : 0);
+  const out = scalar(r.count ? r.loss / r.count : 0, logits.dtype);
+  if (!grad) return out;
+  return record('crossEntropy', out, [logits], (g) => [scaledBy(grad, g)]);
+}
+
+/**
+ * Logit distillation KL(softmax(teacher/T) || softmax(student/T)), averaged over rows whose mask is
+ * non-zero (mask [...] float, or null for all rows). The teacher gets no gradient.
+ */
+export function distillKL(teacher: Tensor, student: Tensor, temperature = 1, mask: Tensor | null = null): Tensor {
+  assertSameFloat('distillKL', teacher, student, mask);
+  assertShape('distillKL', teacher, student.shape, 'teacher logits');
+  const [R, V] = rowsCols(student.shape);
+  const mv = mask ? fvals(mask) : null;
+  if (mv && mv.length !== R) throw new Error(`distillKL: mask has ${mv.length} entries for ${R} rows`);
+  let weight = R;
+  if (mv) { weight = 0; for (let i = 0; i < R; i++) weight += mv[i]; }
+  const scale = weight > 0 ? 1 / weight : 0;
+  const grad = student.requiresGrad ? empty(student.shape, student.dtype) : null;
+  const total = kernels().distillKL(fvals(teacher), fvals(student), R, V, temperature, mv, grad ? (grad.values as FloatArray) : null, scale);
+  const out = scalar(total * scale, student.dtype);
+  if (!grad) return out;
+  return record('distillKL', out, [student], (g) => [scaledBy(grad, g)]);
+}
+
+/** Mean squared error over all elements. */
+export function mse(a: Tensor, b: Tensor): Tensor {
+  assertSameFloat('mse', a, b);
+  assertShape('mse', b, a.shape, 'target');
+  const av = fvals(a), bv = fvals(b);
+  const diff = empty(a.shape, a.dtype);
+  const k = kernels();
+  k.binary('sub', [a.size], av, [1], bv, [1], diff.values as FloatArray);
+  const out = scalar(k.sumSquares(diff.values as FloatArray) / a.size, a.dtype);
+  return record('mse', out, [a, b], (g) => {
+    const s = (2 * g.item()) / a.size;
+    let da: Tensor | null = null, db: Tensor | null = null;
+    if (a.requiresGrad) { da = empty(a.shape, a.dtype); (da.values as FloatArray).set(diff.values as FloatArray); k.scale(da.values as FloatArray, s); }
+    if (b.requiresGrad) { db = empty(b.shape, b.dtype); (db.values as FloatArray).set(diff.values as FloatArray); k.scale(db.values as FloatArray, -s); }
+    return [da, db];
+  });
+}

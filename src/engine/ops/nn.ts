@@ -1,0 +1,195 @@
+// Fused neural-network ops, each a forward kernel and a hand-written backward kernel.
+import { record } from '../autograd.js';
+import { kernels } from '../backend/index.js';
+import type { FloatArray } from '../backend/kernels.js';
+import type { Rng } from '../random.js';
+import { Tensor, empty, shapeString, zeros } from '../tensor.js';
+import { assertSameFloat, assertShape, fvals, ivals, rowsCols } from './util.js';
+
+/** Rows of table [V, D] picked by ids (any shape) -> [...ids.shape, D]. */
+export function embedding(table: Tensor, ids: Tensor): Tensor {
+  const idv = ivals(ids, 'embedding ids');
+  const [V, D] = table.shape;
+  for (let i = 0; i < idv.length; i++)
+    if (idv[i] < 0 || idv[i] >= V) throw new Error(`embedding: id ${idv[i]} at position ${i} is outside [0, ${V})`);
+  const out = empty([...ids.shape, D], table.dtype);
+  kernels().gatherRows(fvals(table, 'embedding table'), idv, D, out.values as FloatArray);
+  return record('embedding', out, [table], (g) => {
+    const dt = zeros(table.shape, table.dtype);
+    kernels().scatterAddRows(fvals(g), idv, D, dt.values as FloatArray);
+    return [dt];
+  });
+}
+
+/**
+ * Causal dilated 1-D convolution over time: x [B, T, C] -> [B, T, O], where output t sees inputs
+ * t - (k-1-j)*d for taps j < k. weight [k*C, O] is tap-major (row j*C + c), bias [O].
+ * im2col + one GEMM; backward recomputes the column buffer instead of keeping it alive.
+ */
+export function causalConv1d(x: Tensor, weight: Tensor, bias: Tensor | null, kernelSize: number, dilation: number): Tensor {
+  assertSameFloat('causalConv1d', x, weight, bias);
+  if (x.rank !== 3) throw new Error(`causalConv1d: input must be [B, T, C], got ${shapeString(x.shape)}`);
+  const [B, T, C] = x.shape;
+  const K = kernelSize * C;
+  if (weight.rank !== 2 || weight.shape[0] !== K)
+    throw new Error(`causalConv1d: weight ${shapeString(weight.shape)} does not match k=${kernelSize} x C=${C}`);
+  const O = weight.shape[1], R = B * T;
+  const k = kernels();
+  const xv = fvals(x), wv = fvals(weight);
+  const col = empty([R, K], x.dtype);
+  k.causalIm2col(xv, B, T, C, kernelSize, dilation, col.values as FloatArray);
+  const out = empty([B, T, O], x.dtype);
+  const ov = out.values as FloatArray;
+  k.gemm(false, false, 1, R, O, K, col.values as FloatArray, 0, wv, 0, ov, 0);
+  col.dispose();
+  if (bias) k.addRowVector(ov, fvals(bias), R, O);
+  return record('causalConv1d', out, bias ? [x, weight, bias] : [x, weight], (g) => {
+    const gv = fvals(g);
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (weight.requiresGrad) {
+      const c = empty([R, K], x.dtype);
+      k.causalIm2col(xv, B, T, C, kernelSize, dilation, c.values as FloatArray);
+      dw = empty(weight.shape, weight.dtype);
+      k.gemm(true, false, 1, K, O, R, c.values as FloatArray, 0, gv, 0, dw.values as FloatArray, 0);
+      c.dispose();
+    }
+    if (x.requiresGrad) {
+      const dcol = empty([R, K], x.dtype);
+      k.gemm(false, true, 1, R, K, O, gv, 0, wv, 0, dcol.values as FloatArray, 0);
+      dx = empty(x.shape, x.dtype);
+      k.causalCol2im(dcol.values as FloatArray, B, T, C, kernelSize, dilation, dx.values as FloatArray);
+      dcol.dispose();
+    }
+    if (bias?.requiresGrad) {
+      db = empty(bias.shape, bias.dtype);
+      k.sumRows(gv, R, O, db.values as FloatArray, false);
+    }
+    return [dx, dw, db];
+  });
+}
+
+/** LayerNorm over the last axis, optionally fused with a following ReLU. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5, relu = false): Tensor {
+  assertSameFloat('layerNorm', x, gamma, beta);
+  const [R, C] = rowsCols(x.shape);
+  assertShape('layerNorm', gamma, [C], 'gamma');
+  assertShape('layerNorm', beta, [C], 'beta');
+  const k = kernels();
+  const xv = fvals(x), gv = fvals(gamma);
+  const out = empty(x.shape, x.dtype), mean = empty([R], x.dtype), rstd = empty([R], x.dtype);
+  k.layerNormForward(xv, gv, fvals(beta), R, C, eps, relu, out.values as FloatArray, mean.values as FloatArray, rstd.values as FloatArray);
+  return record(relu ? 'layerNormRelu' : 'layerNorm', out, [x, gamma, beta], (g) => {
+    const dx = empty(x.shape, x.dtype), dg = empty([C], x.dtype), db = empty([C], x.dtype);
+    k.layerNormBackward(fvals(g), xv, gv, mean.values as FloatArray, rstd.values as FloatArray,
+      relu ? (out.values as FloatArray) : null, R, C, dx.values as FloatArray, dg.values as FloatArray, db.values as FloatArray);
+    return [dx, gamma.requiresGrad ? dg : (dg.dispose(), null), beta.requiresGrad ? db : (db.dispose(), null)];
+  });
+}
+
+export interface BatchNormState {
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
+
+/**
+ * BatchNorm over the last (channel) axis, statistics over all other positions. Training mode uses
+ * batch statistics and updates the running ones in place; eval mode uses the running ones.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean,
+  momentum = 0.1, eps = 1e-5): Tensor {
+  assertSameFloat('batchNorm', x, gamma, beta);
+  const [R, C] = rowsCols(x.shape);
+  assertShape('batchNorm', gamma, [C], 'gamma');
+  const k = kernels();
+  const xv = fvals(x), gv = fvals(gamma);
+  const out = empty(x.shape, x.dtype), mean = empty([C], x.dtype), rstd = empty([C], x.dtype);
+  k.batchNormForward(xv, gv, fvals(beta), R, C, eps, training, momentum, state.runningMean.values as FloatArray,
+    state.runningVar.values as FloatArray, out.values as FloatArray, mean.values as FloatArray, rstd.values as FloatArray);
+  if (!training) {
+    // eval: an affine map per channel, y = x * gamma * rstd + const
+    return record('batchNormEval', out, [x, gamma, beta], (g) => {
+      const gd = fvals(g), mv = mean.values as FloatArray, rv = rstd.values as FloatArray;
+      const scaleC = empty([C], x.dtype), dx = empty(x.shape, x.dtype);
+      k.binary('mul', [C], gv, [1], rv, [1], scaleC.values as FloatArray);
+      k.binary('mul', [R, C], gd, [C, 1], scaleC.values as FloatArray, [0, 1], dx.values as FloatArray);
+      scaleC.dispose();
+      let dg: Tensor | null = null, db: Tensor | null = null;
+      if (gamma.requiresGrad) {
+        // dgamma = sum over rows of g * (x - mean) * rstd
+        const t = empty(x.shape, x.dtype), u = empty(x.shape, x.dtype), tv = t.values as FloatArray, uv = u.values as FloatArray;
+        k.binary('sub', [R, C], xv, [C, 1], mv, [0, 1], tv);
+        k.binary('mul', [R, C], tv, [C, 1], rv, [0, 1], uv);
+        k.binary('mul', [R, C], uv, [C, 1], gd, [C, 1], tv);
+        dg = empty([C], x.dtype);
+        k.sumRows(tv, R, C, dg.values as FloatArray, false);
+        t.dispose(); u.dispose();
+      }
+      if (beta.requiresGrad) {
+        db = empty([C], x.dtype);
+        k.sumRows(gd, R, C, db.values as FloatArray, false);
+      }
+      return [dx, dg, db];
+    });
+  }
+  return record('batchNorm', out, [x, gamma, beta], (g) => {
+    const dx = empty(x.shape, x.dtype), dg = empty([C], x.dtype), db = empty([C], x.dtype);
+    k.batchNormBackward(fvals(g), xv, gv, mean.values as FloatArray, rstd.values as FloatArray, R, C,
+      dx.values as FloatArray, dg.values as FloatArray, db.values as FloatArray);
+    return [dx, gamma.requiresGrad ? dg : (dg.dispose(), null), beta.requiresGrad ? db : (db.dispose(), null)];
+  });
+}
+
+/** Row softmax over the last axis. */
+export function softmax(x: Tensor): Tensor {
+  assertSameFloat('softmax', x);
+  const [R, C] = rowsCols(x.shape);
+  const out = empty(x.shape, x.dtype);
+  kernels().softmax(fvals(x), R, C, out.values as FloatArray);
+  return record('softmax', out, [x], (g) => {
+    const dx = empty(x.shape, x.dtype);
+    kernels().softmaxGrad(out.values as FloatArray, fvals(g), R, C, dx.values as FloatArray);
+    return [dx];
+  });
+}
+
+/**
+ * Multi-head scaled dot-product attention. q, k, v: [B, T, heads * Dh]. keyMask [B, T] (1 keep,
+ * 0 padding) or null. Query rows that see no key output zeros.
+ */
+export function attention(q: Tensor, kT: Tensor, v: Tensor, heads: number, causal: boolean, keyMask: Tensor | null): Tensor {
+  assertSameFloat('attention', q, kT, v, keyMask);
+  if (q.rank !== 3) throw new Error(`attention: q must be [B, T, E], got ${shapeString(q.shape)}`);
+  const [B, T, E] = q.shape;
+  assertShape('attention', kT, q.shape, 'k');
+  assertShape('attention', v, q.shape, 'v');
+  if (keyMask) assertShape('attention', keyMask, [B, T], 'keyMask');
+  if (E % heads !== 0) throw new Error(`attention: width ${E} is not divisible by ${heads} heads`);
+  const Dh = E / heads;
+  const kn = kernels();
+  const qv = fvals(q), kv = fvals(kT), vv = fvals(v);
+  const out = empty(q.shape, q.dtype), probs = empty([B, heads, T, T], q.dtype);
+  kn.attentionForward(qv, kv, vv, B, T, heads, Dh, causal, keyMask ? fvals(keyMask) : null, out.values as FloatArray, probs.values as FloatArray);
+  return record('attention', out, [q, kT, v], (g) => {
+    const dq = empty(q.shape, q.dtype), dk = empty(q.shape, q.dtype), dv = empty(q.shape, q.dtype);
+    kn.attentionBackward(fvals(g), qv, kv, vv, probs.values as FloatArray, B, T, heads, Dh,
+      dq.values as FloatArray, dk.values as FloatArray, dv.values as FloatArray);
+    return [dq, dk, dv];
+  });
+}
+
+/** Inverted dropout: zero each element with probability p (mask drawn from rng), scale the rest by 1/(1-p). */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!training || p === 0) return x;
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  assertSameFloat('dropout', x);
+  const mask = new Uint8Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() >= p ? 1 : 0;
+  const scale = 1 / (1 - p);
+  const out = empty(x.shape, x.dtype);
+  kernels().maskedScale(fvals(x), mask, scale, out.values as FloatArray);
+  return record('dropout', out, [x], (g) => {
+    const dx = empty(x.shape, x.dtype);
+    kernels().maskedScale(fvals(g), mask, scale, dx.values as FloatArray);
+    return [dx];
+  });
+}

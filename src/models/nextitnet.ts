@@ -1,0 +1,82 @@
+// NextItNet (Yuan et al. 2019): item embedding, a stack of residual blocks of two causal dilated
+// convolutions each followed by LayerNorm + ReLU, and a linear output over all items.
+import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
+
+export interface NextItNetConfig {
+  /** Vocabulary size including padding id 0 (numItems + 1). */
+  vocabSize: number;
+  hidden: number;
+  /** One entry per residual block; the block's convolutions use dilations d and 2d. */
+  dilations: number[];
+  kernelSize: number;
+  /** 'learned': out = x + eps * block(x), eps a scalar starting at 0 (METHOD.md); 'plain': out = x + block(x). */
+  residual: 'learned' | 'plain';
+}
+
+export const NEXTITNET_REFERENCE: Omit<NextItNetConfig, 'vocabSize'> = {
+  hidden: 256,
+  dilations: [1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4],
+  kernelSize: 3,
+  residual: 'learned',
+};
+
+class ResidualBlock extends nn.Module {
+  readonly conv1: nn.CausalConv1d;
+  readonly conv2: nn.CausalConv1d;
+  readonly ln1: nn.LayerNorm;
+  readonly ln2: nn.LayerNorm;
+  readonly eps: Tensor | null;
+
+  constructor(hidden: number, kernelSize: number, dilation: number, residual: NextItNetConfig['residual'], rng: Rng) {
+    super();
+    this.conv1 = this.child('conv1', new nn.CausalConv1d(hidden, hidden, kernelSize, dilation, rng));
+    this.ln1 = this.child('ln1', new nn.LayerNorm(hidden));
+    this.conv2 = this.child('conv2', new nn.CausalConv1d(hidden, hidden, kernelSize, 2 * dilation, rng));
+    this.ln2 = this.child('ln2', new nn.LayerNorm(hidden));
+    this.eps = residual === 'learned' ? this.param('eps', zeros([1])) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = this.ln1.forward(this.conv1.forward(x), true);
+    h = this.ln2.forward(this.conv2.forward(h), true);
+    return F.add(x, this.eps ? F.mul(h, this.eps) : h);
+  }
+}
+
+export class NextItNet extends nn.Module {
+  readonly embedding: nn.Embedding;
+  readonly blocks: ResidualBlock[];
+  readonly output: nn.Linear;
+
+  constructor(readonly config: NextItNetConfig, rng: Rng) {
+    super();
+    const { vocabSize, hidden, dilations, kernelSize, residual } = config;
+    this.embedding = this.child('embedding', new nn.Embedding(vocabSize, hidden, rng, 1 / Math.sqrt(hidden)));
+    this.blocks = dilations.map((d, i) => this.child(`blocks.${i}`, new ResidualBlock(hidden, kernelSize, d, residual, rng)));
+    this.output = this.child('output', new nn.Linear(hidden, vocabSize, rng));
+  }
+
+  /** Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0). */
+  hidden(ids: Tensor): Tensor {
+    let x = this.embedding.forward(ids);
+    for (const b of this.blocks) x = b.forward(x);
+    return x;
+  }
+
+  /** Logits [B, T, vocab] at every position. */
+  forward(ids: Tensor): Tensor {
+    return this.output.forward(this.hidden(ids));
+  }
+
+  /** Logits [B, vocab] of the last position only (what serving needs). */
+  scoreLast(ids: Tensor): Tensor {
+    const h = this.hidden(ids);
+    const [B, T, C] = h.shape;
+    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
+  }
+
+  /** Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored). */
+  loss(inputs: Tensor, targets: Tensor): Tensor {
+    return F.crossEntropy(this.forward(inputs), targets, 0);
+  }
+}
