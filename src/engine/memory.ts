@@ -98,8 +98,6 @@ export function onOutermostScopeExit(fn: () => void): void {
   scopeExitHooks.push(fn);
 }
 
-type Tensors = Tensor | Tensor[] | Record<string, Tensor> | void | number | undefined;
-
 function collect(result: unknown, into: Set<Tensor>): void {
   if (result === null || typeof result !== 'object') return;
   if ((result as Tensor).isTensor === true) into.add(result as Tensor);
@@ -111,15 +109,19 @@ function collect(result: unknown, into: Set<Tensor>): void {
  * Runs fn and disposes every tensor it created, except those it returns (directly, in an array or
  * in a plain object), which move to the enclosing scope.
  */
-export function tidy<T extends Tensors>(fn: () => T): T {
+export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose();
+    if (scopes.length === 0) for (const hook of scopeExitHooks) hook();
+    throw e;
   }
+  scopes.pop();
   const survivors = new Set<Tensor>();
   collect(result, survivors);
   for (const t of scope) if (!survivors.has(t)) t.dispose();

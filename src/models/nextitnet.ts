@@ -1,6 +1,7 @@
 // NextItNet (Yuan et al. 2019): item embedding, a stack of residual blocks of two causal dilated
 // convolutions each followed by LayerNorm + ReLU, and a linear output over all items.
 import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
+import type { DistillationSignals, SequentialRecommender } from './types.js';
 
 export interface NextItNetConfig {
   /** Vocabulary size including padding id 0 (numItems + 1). */
@@ -43,7 +44,7 @@ class ResidualBlock extends nn.Module {
   }
 }
 
-export class NextItNet extends nn.Module {
+export class NextItNet extends nn.Module implements SequentialRecommender {
   readonly embedding: nn.Embedding;
   readonly blocks: ResidualBlock[];
   readonly output: nn.Linear;
@@ -56,11 +57,27 @@ export class NextItNet extends nn.Module {
     this.output = this.child('output', new nn.Linear(hidden, vocabSize, rng));
   }
 
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
   /** Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0). */
   hidden(ids: Tensor): Tensor {
     let x = this.embedding.forward(ids);
     for (const b of this.blocks) x = b.forward(x);
     return x;
+  }
+
+  /** Intermediates are the outputs of every second block (8 for the reference 16 blocks). */
+  signals(ids: Tensor): DistillationSignals {
+    const embedding = this.embedding.forward(ids);
+    const intermediates: Tensor[] = [];
+    let x = embedding;
+    this.blocks.forEach((b, i) => {
+      x = b.forward(x);
+      if (i % 2 === 1) intermediates.push(x);
+    });
+    return { embedding, intermediates, logits: this.output.forward(x) };
   }
 
   /** Logits [B, T, vocab] at every position. */

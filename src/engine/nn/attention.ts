@@ -14,7 +14,7 @@ export class MultiHeadAttention extends Module {
   readonly v: Linear;
   readonly out: Linear;
 
-  constructor(readonly dim: number, readonly heads: number, readonly causal: boolean, rng: Rng) {
+  constructor(readonly dim: number, readonly heads: number, public causal: boolean, rng: Rng) {
     super();
     if (dim % heads !== 0) throw new Error(`MultiHeadAttention: dim ${dim} is not divisible by ${heads} heads`);
     this.q = this.child('q', new Linear(dim, dim, rng));

@@ -1,0 +1,19 @@
+// Helpers shared by the models.
+import { Tensor, empty } from '../engine/index.js';
+
+/** 1 where ids [B, T] hold an item, 0 at padding (id 0): the attention key mask. */
+export function paddingMask(ids: Tensor): Tensor {
+  const idv = ids.values;
+  const out = empty(ids.shape);
+  const ov = out.values;
+  for (let i = 0; i < idv.length; i++) ov[i] = idv[i] === 0 ? 0 : 1;
+  return out;
+}
+
+/** Position ids [B, T]: 0..T-1 in every row (left padding keeps the last item at T-1). */
+export function positionIds(B: number, T: number): Tensor {
+  const out = empty([B, T], 'int32');
+  const ov = out.values;
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ov[b * T + t] = t;
+  return out;
+}

@@ -1,0 +1,79 @@
+// The transformer teachers' shared body: item + learned position embeddings, dropout, a stack of
+// TransformerBlocks, a final LayerNorm and a linear output over all items. SASRec runs it causally;
+// BERT4Rec bidirectionally with a [MASK] token, then causally after its autoregressive finetune.
+import { F, Rng, Tensor, nn } from '../engine/index.js';
+import { paddingMask, positionIds } from './common.js';
+import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
+import type { DistillationSignals, SequentialRecommender } from './types.js';
+
+export interface TransformerRecommenderConfig extends TransformerBlockConfig {
+  /** numItems + 1 (0 is padding). */
+  vocabSize: number;
+  blocks: number;
+  /** Longest input the position embedding covers. */
+  maxLength: number;
+}
+
+export class TransformerRecommender extends nn.Module implements SequentialRecommender {
+  readonly itemEmbedding: nn.Embedding;
+  readonly positionEmbedding: nn.Embedding;
+  readonly drop: nn.Dropout;
+  readonly blocks: TransformerBlock[];
+  readonly finalNorm: nn.LayerNorm;
+  readonly output: nn.Linear;
+
+  /** extraTokens: embedding rows after the items (BERT4Rec's [MASK]). */
+  constructor(readonly config: TransformerRecommenderConfig, causal: boolean, rng: Rng, extraTokens = 0) {
+    super();
+    const c = config;
+    this.itemEmbedding = this.child('itemEmbedding', new nn.Embedding(c.vocabSize + extraTokens, c.hidden, rng, 1 / Math.sqrt(c.hidden)));
+    this.positionEmbedding = this.child('positionEmbedding', new nn.Embedding(c.maxLength, c.hidden, rng, 1 / Math.sqrt(c.hidden)));
+    this.drop = this.child('dropout', new nn.Dropout(c.dropout, rng));
+    this.blocks = Array.from({ length: c.blocks }, (_, i) => this.child(`blocks.${i}`, new TransformerBlock(c, causal, rng)));
+    this.finalNorm = this.child('finalNorm', new nn.LayerNorm(c.hidden));
+    this.output = this.child('output', new nn.Linear(c.hidden, c.vocabSize, rng));
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  protected embed(ids: Tensor): Tensor {
+    const [B, T] = ids.shape;
+    if (T > this.config.maxLength) throw new Error(`input length ${T} exceeds the model's maxLength ${this.config.maxLength}`);
+    const pos = positionIds(B, T);
+    return this.drop.forward(F.add(this.itemEmbedding.forward(ids), this.positionEmbedding.forward(pos)));
+  }
+
+  /** Intermediates are every block's output (8 for the reference size). */
+  signals(ids: Tensor): DistillationSignals {
+    const mask = paddingMask(ids);
+    const embedding = this.embed(ids);
+    const intermediates: Tensor[] = [];
+    let x = embedding;
+    for (const b of this.blocks) intermediates.push((x = b.forward(x, mask)));
+    return { embedding, intermediates, logits: this.output.forward(this.finalNorm.forward(x)) };
+  }
+
+  /** Final hidden states [B, T, hidden] (after the final LayerNorm). */
+  hidden(ids: Tensor): Tensor {
+    const mask = paddingMask(ids);
+    let x = this.embed(ids);
+    for (const b of this.blocks) x = b.forward(x, mask);
+    return this.finalNorm.forward(x);
+  }
+
+  forward(ids: Tensor): Tensor {
+    return this.output.forward(this.hidden(ids));
+  }
+
+  scoreLast(ids: Tensor): Tensor {
+    const h = this.hidden(ids);
+    const [B, T, C] = h.shape;
+    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
+  }
+
+  loss(inputs: Tensor, targets: Tensor): Tensor {
+    return F.crossEntropy(this.forward(inputs), targets, 0);
+  }
+}

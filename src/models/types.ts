@@ -1,0 +1,26 @@
+// The interface every sequential model (teacher or student) answers, RecBole style: one
+// training loss, full-position logits, cheap last-position scoring, and the signals that
+// distillation reads.
+import type { Tensor, nn } from '../engine/index.js';
+
+export interface DistillationSignals {
+  /** The embedding layer's output [B, T, C]. */
+  embedding: Tensor;
+  /** Intermediate representations [B, T, C] handed to hidden-layer distillation (METHOD.md). */
+  intermediates: Tensor[];
+  /** Logits [B, T, vocab] at every position. */
+  logits: Tensor;
+}
+
+export interface SequentialRecommender extends nn.Module {
+  /** Output size: numItems + 1 (id 0 is padding and never recommended). */
+  readonly vocabSize: number;
+  /** Logits [B, T, vocab] for item ids [B, T] (int32, left-padded with 0). */
+  forward(ids: Tensor): Tensor;
+  /** Embedding output, intermediates and logits of one batch. */
+  signals(ids: Tensor): DistillationSignals;
+  /** Logits [B, vocab] of the last position only. */
+  scoreLast(ids: Tensor): Tensor;
+  /** Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). */
+  loss(inputs: Tensor, targets: Tensor): Tensor;
+}
