@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 // The adarec command line. Each subcommand lives in its own file; this one only wires them up.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
+import { dataCommand, positiveInt } from './data.js';
+import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
-}
 
 const program = new Command()
   .name('adarec')
@@ -36,9 +32,14 @@ program
     runDemo({ steps: o.steps, batchSize: o.batchSize, maxLen: o.maxLen, hidden: o.hidden, items: o.items, seed: o.seed, logEvery: o.logEvery });
   });
 
+program.addCommand(dataCommand());
+
 try {
   await program.parseAsync();
 } catch (e) {
-  console.error(`adarec: ${(e as Error).message}`);
+  // user errors (bad data, bad options) get one line; anything else is a bug and keeps its stack
+  const err = e as Error;
+  const expected = err instanceof DataError || err instanceof RangeError || err.name === 'DataError';
+  console.error(`adarec: ${expected || !process.env.ADAREC_DEBUG ? err.message : err.stack}`);
   process.exitCode = 1;
 }

@@ -1,0 +1,308 @@
+// Checkpoints: everything a killed run needs to continue exactly where its last epoch ended
+// (weights, buffers, optimizer state, RNG states, progress counters) plus what guards against
+// resuming the wrong run (config, data manifest hash). One binary file:
+//
+//   0   8 bytes  magic 'ADARECCK'
+//   8   u32 LE   format version
+//   12  u32 LE   header byte length H
+//   16  H bytes  header JSON: { meta, tensors: [{ name, dtype, shape, offset }], payloadBytes, payloadSha256 }
+//   ..  zero padding to a multiple of 8
+//   ..  payload: every tensor's elements, little endian, at its offset (from the payload start)
+//
+// Files are written atomically (temp file in the same folder, fsync, rename), so a reader sees
+// the old checkpoint or the new one, never a torn one.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { Rng, nn, optim } from '../engine/index.js';
+import type { TrainConfig } from './config.js';
+
+export const CHECKPOINT_MAGIC = 'ADARECCK';
+export const CHECKPOINT_VERSION = 1;
+
+export type RngSnapshot = ReturnType<Rng['getState']>;
+type Values = Float32Array | Float64Array | Int32Array;
+type DTypeName = 'float32' | 'float64' | 'int32';
+
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  values: Values;
+}
+
+/** Where a run stands after a completed epoch. */
+export interface TrainProgress {
+  /** Epochs completed (all phases). */
+  epoch: number;
+  /** Optimizer steps taken (all phases). */
+  step: number;
+  /** The best validation value of config.earlyStopping.metric so far (autoregressive phase only). */
+  bestMetric: number | null;
+  /** 1-based epoch of bestMetric. */
+  bestEpoch: number | null;
+  bestMetrics: Record<string, number> | null;
+  /** Epochs since the last improvement. */
+  badEpochs: number;
+  /** True once early stopping fired: resuming such a run trains no further. */
+  stopped: boolean;
+}
+
+export interface OptimizerSnapshot {
+  name: string;
+  /** The training phase the optimizer belongs to (BERT4Rec starts a fresh one for its finetune). */
+  phase: string;
+  stepCount: number;
+  lr: number;
+  /** State tensors per parameter (e.g. Adam's m and v). */
+  slotsPerParam: number;
+}
+
+export interface CheckpointMeta {
+  vocabSize: number;
+  config: TrainConfig;
+  manifestHash: string;
+  progress: TrainProgress;
+  rngs: Record<string, RngSnapshot>;
+  optimizer: OptimizerSnapshot | null;
+  /** BERT4Rec's attention mode when written. */
+  causal?: boolean;
+}
+
+/** Tensors are named 'param/<name>', 'buffer/<name>' and 'optimizer/<param name>/<slot>'. */
+export interface Checkpoint {
+  meta: CheckpointMeta;
+  tensors: NamedArray[];
+}
+
+interface TensorEntry {
+  name: string;
+  dtype: DTypeName;
+  shape: number[];
+  offset: number;
+}
+
+interface Header {
+  meta: CheckpointMeta;
+  tensors: TensorEntry[];
+  payloadBytes: number;
+  payloadSha256: string;
+}
+
+if (endianness() !== 'LE') throw new Error('adarec checkpoints assume a little-endian machine');
+
+/** Copies the model's parameters and buffers, the optimizer state and the RNG states. */
+export function captureCheckpoint(o: {
+  model: nn.Module; optimizer: optim.Optimizer | null; optimizerInfo?: { name: string; phase: string };
+  rngs: Record<string, Rng>; meta: Omit<CheckpointMeta, 'rngs' | 'optimizer'>;
+}): Checkpoint {
+  const tensors: NamedArray[] = [];
+  const params = [...o.model.namedParameters()];
+  for (const [name, p] of params) tensors.push({ name: `param/${name}`, shape: [...p.shape], values: copyOf(p.values) });
+  for (const [name, b] of o.model.namedBuffers()) tensors.push({ name: `buffer/${name}`, shape: [...b.shape], values: copyOf(b.values) });
+  let optimizer: OptimizerSnapshot | null = null;
+  if (o.optimizer) {
+    const sd = o.optimizer.stateDict();
+    if (sd.slots.length !== params.length) throw new Error(`optimizer holds ${sd.slots.length} parameters, the model ${params.length}`);
+    sd.slots.forEach((slots, i) => slots.forEach((v, j) =>
+      tensors.push({ name: `optimizer/${params[i][0]}/${j}`, shape: [...params[i][1].shape], values: v })));
+    optimizer = { name: o.optimizerInfo?.name ?? o.optimizer.constructor.name, phase: o.optimizerInfo?.phase ?? '',
+      stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
+  }
+  const rngs = Object.fromEntries(Object.entries(o.rngs).map(([k, r]) => [k, r.getState()]));
+  return { meta: { ...o.meta, rngs, optimizer }, tensors };
+}
+
+function copyOf(v: Values): Values {
+  return v instanceof Float32Array ? Float32Array.from(v) : v instanceof Float64Array ? Float64Array.from(v) : Int32Array.from(v);
+}
+
+function dtypeName(v: Values): DTypeName {
+  return v instanceof Float32Array ? 'float32' : v instanceof Float64Array ? 'float64' : 'int32';
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** The file's bytes as a list of chunks (tensor payloads are not copied). */
+export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array[] {
+  const entries: TensorEntry[] = [];
+  const payload: Uint8Array[] = [];
+  const hash = createHash('sha256');
+  let offset = 0;
+  for (const t of ckpt.tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (size !== t.values.length) throw new Error(`checkpoint tensor ${t.name}: shape [${t.shape}] needs ${size} values, got ${t.values.length}`);
+    entries.push({ name: t.name, dtype: dtypeName(t.values), shape: t.shape, offset });
+    const bytes = new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
+    payload.push(bytes);
+    hash.update(bytes);
+    const pad = align8(bytes.length) - bytes.length;
+    if (pad) { const z = new Uint8Array(pad); payload.push(z); hash.update(z); }
+    offset += bytes.length + pad;
+  }
+  const header: Header = { meta: ckpt.meta, tensors: entries, payloadBytes: offset, payloadSha256: hash.digest('hex') };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(align8(16 + json.length));
+  prefix.write(CHECKPOINT_MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(CHECKPOINT_VERSION, 8);
+  prefix.writeUInt32LE(json.length, 12);
+  json.copy(prefix, 16);
+  return [prefix, ...payload];
+}
+
+export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
+  writeFileAtomic(path, encodeCheckpoint(ckpt));
+}
+
+/** Reads a checkpoint and checks its magic, version, length and payload checksum. */
+export function readCheckpoint(path: string): Checkpoint {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new Error(`checkpoint ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (buf.length < 16 || buf.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw new Error(`${path} is not an adarec checkpoint (bad magic)`);
+  const version = buf.readUInt32LE(8);
+  if (version !== CHECKPOINT_VERSION) throw new Error(`checkpoint ${path} has format version ${version}; this adarec reads version ${CHECKPOINT_VERSION}`);
+  const headerBytes = buf.readUInt32LE(12);
+  if (16 + headerBytes > buf.length) throw new Error(`checkpoint ${path} is truncated (header)`);
+  let header: Header;
+  try {
+    header = JSON.parse(buf.toString('utf8', 16, 16 + headerBytes)) as Header;
+  } catch {
+    throw new Error(`checkpoint ${path} has a corrupt header`);
+  }
+  const start = align8(16 + headerBytes);
+  if (buf.length !== start + header.payloadBytes)
+    throw new Error(`checkpoint ${path} is ${buf.length} bytes, its header says ${start + header.payloadBytes} (truncated or corrupt)`);
+  const payload = buf.subarray(start);
+  if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) throw new Error(`checkpoint ${path} is corrupt (payload checksum mismatch)`);
+  const tensors = header.tensors.map((e): NamedArray => {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const width = e.dtype === 'float64' ? 8 : 4;
+    const bytes = payload.subarray(e.offset, e.offset + n * width);
+    // copy into a fresh, aligned buffer
+    const ab = new ArrayBuffer(n * width);
+    new Uint8Array(ab).set(bytes);
+    const values = e.dtype === 'float32' ? new Float32Array(ab) : e.dtype === 'float64' ? new Float64Array(ab) : new Int32Array(ab);
+    return { name: e.name, shape: e.shape, values };
+  });
+  return { meta: header.meta, tensors };
+}
+
+/**
+ * Checks that a checkpoint belongs to this data and config before a resume: the data manifest
+ * hash, the vocabulary and the config must match (epochs, patience and the validation batch
+ * size may change, e.g. to extend a run).
+ */
+export function assertResumable(ckpt: Checkpoint, path: string, o: { manifestHash: string; vocabSize: number; config: TrainConfig }): void {
+  const m = ckpt.meta;
+  if (m.manifestHash !== o.manifestHash) throw new Error(`checkpoint ${path} was written for data ${m.manifestHash}, this data is ${o.manifestHash}`);
+  if (m.vocabSize !== o.vocabSize) throw new Error(`checkpoint ${path} was written for ${m.vocabSize - 1} items, this data has ${o.vocabSize - 1}`);
+  const mutable = new Set(['epochs', 'earlyStopping.patience', 'validation.batchSize']);
+  const diffs = diffJson(m.config, o.config).filter((d) => !mutable.has(d.path));
+  if (diffs.length)
+    throw new Error(`checkpoint ${path} was written with a different config: ${diffs.map((d) => `${d.path} ${d.was} (now ${d.now})`).join(', ')}`);
+}
+
+function diffJson(a: unknown, b: unknown, path = ''): { path: string; was: string; now: string }[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => diffJson(a[k], b[k], path ? `${path}.${k}` : k));
+  }
+  const ja = JSON.stringify(a) ?? 'unset', jb = JSON.stringify(b) ?? 'unset';
+  return ja === jb ? [] : [{ path, was: ja, now: jb }];
+}
+
+/**
+ * Loads a checkpoint's tensors into the model (and optimizer) and its RNG states into the given
+ * Rngs. Every name and shape must match; the error lists what did not.
+ */
+export function restoreCheckpoint(ckpt: Checkpoint, path: string, o: {
+  model: nn.Module; optimizer?: optim.Optimizer | null; rngs?: Record<string, Rng>;
+}): void {
+  const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
+  const targets: [string, { shape: readonly number[]; values: Values }][] = [];
+  const params = [...o.model.namedParameters()];
+  for (const [n, p] of params) targets.push([`param/${n}`, p]);
+  for (const [n, b] of o.model.namedBuffers()) targets.push([`buffer/${n}`, b]);
+  const problems: string[] = [];
+  const wanted = new Set(targets.map(([n]) => n));
+  const missing = targets.filter(([n]) => !byName.has(n)).map(([n]) => n);
+  const unexpected = ckpt.tensors.map((t) => t.name).filter((n) => !n.startsWith('optimizer/') && !wanted.has(n));
+  if (missing.length) problems.push(`missing ${list(missing)}`);
+  if (unexpected.length) problems.push(`not in the model: ${list(unexpected)}`);
+  for (const [n, t] of targets) {
+    const c = byName.get(n);
+    if (!c) continue;
+    if (c.shape.join() !== t.shape.join()) problems.push(`${n} has shape [${c.shape.join(', ')}], the model's is [${t.shape.join(', ')}]`);
+    else if (dtypeName(c.values) !== dtypeName(t.values)) problems.push(`${n} is ${dtypeName(c.values)}, the model's is ${dtypeName(t.values)}`);
+  }
+  let slots: Float32Array[][] | null = null;
+  if (o.optimizer) {
+    const s = ckpt.meta.optimizer;
+    if (!s) problems.push('it holds no optimizer state');
+    else {
+      slots = params.map(([n, p]) => Array.from({ length: s.slotsPerParam }, (_, j) => {
+        const t = byName.get(`optimizer/${n}/${j}`);
+        if (!t) { problems.push(`missing optimizer/${n}/${j}`); return new Float32Array(0); }
+        if (t.values.length !== p.size || !(t.values instanceof Float32Array)) problems.push(`optimizer/${n}/${j} does not fit parameter ${n}`);
+        return t.values as Float32Array;
+      }));
+    }
+  }
+  for (const name of Object.keys(o.rngs ?? {})) if (!ckpt.meta.rngs[name]) problems.push(`no state for rng '${name}'`);
+  if (problems.length) throw new Error(`checkpoint ${path} does not fit this model: ${problems.join('; ')}`);
+  for (const [n, t] of targets) t.values.set(byName.get(n)!.values);
+  if (o.optimizer && slots) o.optimizer.loadStateDict({ stepCount: ckpt.meta.optimizer!.stepCount, lr: ckpt.meta.optimizer!.lr, slots });
+  for (const [name, r] of Object.entries(o.rngs ?? {})) r.setState(ckpt.meta.rngs[name]);
+}
+
+function list(names: string[]): string {
+  return names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
+}
+
+const TEMP_SUFFIX = '.tmp';
+
+/**
+ * Writes a file so that readers see either the old content or the new, never a torn file: the
+ * chunks go to a temp file in the same folder, which is fsynced and renamed over `path`. If
+ * anything fails (including the chunk iterator throwing) the temp file is removed and the old
+ * file is untouched.
+ */
+export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  let fd = openSync(tmp, 'wx');
+  try {
+    for (const chunk of chunks) {
+      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  // make the rename itself durable (best effort: not every platform can fsync a folder)
+  try {
+    const dfd = openSync(dir, 'r');
+    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  } catch { /* ignore */ }
+}
+
+/** Removes temp files that a killed writeFileAtomic left in `dir` for `name`. */
+export function removeStaleTempFiles(dir: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.startsWith(`.${name}.`) && e.endsWith(TEMP_SUFFIX)) rmSync(join(dir, e), { force: true });
+}

@@ -1,0 +1,197 @@
+// The training configuration: one zod schema gives the TypeScript type, the defaults (METHOD.md's
+// reference sizes and optimisers) and the error messages. A config file is JSON of the schema's
+// input type; every key is optional except model.kind, and unknown keys are errors.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Rng } from '../engine/index.js';
+import { BERT4Rec } from '../models/bert4rec.js';
+import { NextItNet } from '../models/nextitnet.js';
+import { SASRec } from '../models/sasrec.js';
+import type { SequentialRecommender } from '../models/types.js';
+
+const positiveInt = z.number().int().positive();
+const positive = z.number().positive().finite();
+const residual = z.enum(['learned', 'plain']).default('learned');
+
+const nextItNet = z.object({
+  kind: z.literal('nextitnet'),
+  hidden: positiveInt.default(256),
+  /** One entry per residual block; the block's two convolutions use dilations d and 2d. */
+  dilations: z.array(positiveInt).min(1).default([1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4]),
+  kernelSize: positiveInt.default(3),
+  residual,
+}).strict();
+
+const transformerFields = {
+  hidden: positiveInt.default(128),
+  heads: positiveInt.default(4),
+  blocks: positiveInt.default(8),
+  ffnMultiplier: positiveInt.default(4),
+  dropout: z.number().min(0).lt(1).default(0.2),
+  residual,
+};
+
+const sasRec = z.object({ kind: z.literal('sasrec'), ...transformerFields }).strict();
+
+const bert4Rec = z.object({
+  kind: z.literal('bert4rec'),
+  ...transformerFields,
+  /** Probability that an item is replaced by [MASK] in masked pre-training. */
+  maskProb: z.number().gt(0).max(1).default(0.5),
+  /** Masked pre-training epochs, run before the `epochs` causal (autoregressive) finetune epochs. */
+  pretrainEpochs: z.number().int().min(0).default(50),
+  /** Learning rate of the causal finetune (METHOD.md: 2e-5); `optimizer.lr` drives pre-training. */
+  finetuneLr: positive.default(2e-5),
+}).strict();
+
+/** `"model": "sasrec"` is shorthand for `"model": { "kind": "sasrec" }`. */
+const modelSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v),
+  z.discriminatedUnion('kind', [nextItNet, sasRec, bert4Rec]))
+  .superRefine((m, ctx) => {
+    if (m.kind !== 'nextitnet' && m.hidden % m.heads !== 0)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['heads'], message: `hidden ${m.hidden} is not divisible by ${m.heads} heads` });
+  });
+
+export type ModelKind = 'nextitnet' | 'sasrec' | 'bert4rec';
+export const MODEL_KINDS: readonly ModelKind[] = ['nextitnet', 'sasrec', 'bert4rec'];
+
+const lrDecay = z.object({
+  /** lr = base * gamma^floor(epoch / everyEpochs), epochs counted from the start of the phase. */
+  gamma: z.number().positive().max(1),
+  everyEpochs: positiveInt,
+}).strict();
+
+const optimizerInput = z.object({
+  name: z.enum(['adam', 'adamw', 'lamb']).optional(),
+  lr: positive.optional(),
+  weightDecay: z.number().min(0).finite().optional(),
+  lrDecay: lrDecay.optional(),
+  /** Global gradient-norm clip; null = no clipping. */
+  clipNorm: positive.nullable().optional(),
+}).strict();
+
+export interface OptimizerConfig {
+  name: 'adam' | 'adamw' | 'lamb';
+  lr: number;
+  weightDecay: number;
+  lrDecay: { gamma: number; everyEpochs: number };
+  clipNorm: number | null;
+}
+
+/**
+ * METHOD.md's teacher optimisers. The weight decay of BERT4Rec and every model's clipping are not
+ * stated there: BERT4Rec takes SASRec's 0.01, and no model clips unless asked.
+ */
+export const OPTIMIZER_DEFAULTS: Record<ModelKind, OptimizerConfig> = {
+  nextitnet: { name: 'adam', lr: 1e-3, weightDecay: 1e-7, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: null },
+  sasrec: { name: 'lamb', lr: 5e-3, weightDecay: 0.01, lrDecay: { gamma: 1, everyEpochs: 1 }, clipNorm: null },
+  bert4rec: { name: 'lamb', lr: 5e-3, weightDecay: 0.01, lrDecay: { gamma: 1, everyEpochs: 1 }, clipNorm: null },
+};
+
+/** 'hr@10', 'ndcg@5', 'mrr@20', ... */
+export const METRIC_PATTERN = /^(hr|ndcg|mrr)@([1-9][0-9]*)$/;
+
+export const trainConfigSchema = z.object({
+  model: modelSchema,
+  optimizer: optimizerInput.default({}),
+  batchSize: positiveInt.default(128),
+  /** Epochs of autoregressive training (for BERT4Rec: finetune epochs after model.pretrainEpochs). */
+  epochs: positiveInt.default(50),
+  /** Input window: the most recent maxLength items of a sequence (and the position-embedding size). */
+  maxLength: positiveInt.default(50),
+  seed: z.number().int().min(0).max(2 ** 53 - 1).default(1),
+  earlyStopping: z.object({
+    metric: z.string().regex(METRIC_PATTERN, "expected a metric like 'ndcg@10' (hr, ndcg or mrr @ a cut-off)").default('ndcg@10'),
+    /** Stop after this many epochs without improvement; null = never stop early. */
+    patience: positiveInt.nullable().default(10),
+  }).strict().default({}),
+  validation: z.object({
+    /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
+    protocol: z.enum(['full', 'sampled']).default('full'),
+    excludeSeen: z.boolean().default(false),
+    batchSize: positiveInt.default(256),
+  }).strict().default({}),
+}).strict().transform((c) => ({
+  ...c,
+  optimizer: { ...OPTIMIZER_DEFAULTS[c.model.kind], ...definedOnly(c.optimizer) } as OptimizerConfig,
+}));
+
+/** The parsed configuration, every default filled in. Its JSON is itself a valid config file. */
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+/** What a config file may hold. */
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+export type ModelConfig = TrainConfig['model'];
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Validates a config (parsed JSON, or an object assembled from command-line options) and fills
+ * in the defaults. Throws one Error naming `source` and every bad key path, e.g.
+ * "config.json: optimizer.lr: expected number, got string; unknown key 'lerning_rate'".
+ */
+export function parseTrainConfig(json: unknown, source: string): TrainConfig {
+  const r = trainConfigSchema.safeParse(json);
+  if (r.success) return r.data;
+  throw new Error(`${source}: ${r.error.issues.map((i) => describeIssue(i, json)).join('; ')}`);
+}
+
+/** Reads and validates a JSON config file. */
+export function readTrainConfig(path: string): TrainConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
+  }
+  return parseTrainConfig(json, path);
+}
+
+function valueAt(json: unknown, path: (string | number)[]): unknown {
+  let v = json;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+}
+
+function describeIssue(issue: z.ZodIssue, json: unknown): string {
+  const path = issue.path.join('.');
+  const at = (text: string): string => (path ? `${path}: ${text}` : text);
+  switch (issue.code) {
+    case 'invalid_type':
+      return at(issue.received === 'undefined' ? `required (${issue.expected})` : `expected ${issue.expected}, got ${issue.received}`);
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => at(`unknown key '${k}'`)).join('; ');
+    case 'invalid_enum_value':
+      return at(`expected one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}, got ${JSON.stringify(issue.received)}`);
+    case 'invalid_union_discriminator':
+      return at(`expected one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}, got ${JSON.stringify(valueAt(json, issue.path) ?? null)}`);
+    case 'invalid_literal':
+      return at(`expected ${JSON.stringify(issue.expected)}`);
+    case 'too_small':
+      return at(issue.type === 'array' ? `needs at least ${issue.minimum} entries`
+        : `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`);
+    case 'too_big':
+      return at(issue.type === 'array' ? `allows at most ${issue.maximum} entries`
+        : `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`);
+    case 'not_finite':
+      return at('must be finite');
+    default:
+      return at(issue.message);
+  }
+}
+
+/** The model a config describes, for a data set of vocabSize - 1 items; weights drawn from rng. */
+export function buildModel(config: TrainConfig, vocabSize: number, rng: Rng): SequentialRecommender {
+  const m = config.model;
+  switch (m.kind) {
+    case 'nextitnet':
+      return new NextItNet({ vocabSize, hidden: m.hidden, dilations: m.dilations, kernelSize: m.kernelSize, residual: m.residual }, rng);
+    case 'sasrec':
+    case 'bert4rec': {
+      const c = { vocabSize, maxLength: config.maxLength, hidden: m.hidden, heads: m.heads, blocks: m.blocks,
+        ffnMultiplier: m.ffnMultiplier, dropout: m.dropout, residual: m.residual };
+      return m.kind === 'sasrec' ? new SASRec(c, rng) : new BERT4Rec(c, rng);
+    }
+  }
+}

@@ -1,0 +1,333 @@
+// The training loop: shuffled mini-batches of next-item cross-entropy (BERT4Rec: masked-item
+// pre-training, then a causal autoregressive finetune), gradient clipping, step LR decay,
+// validation every epoch, early stopping on one named metric, a JSON Lines log and atomic
+// checkpoints from which a killed run resumes to bit-identical results.
+//
+// Determinism: every random draw comes from a seeded Rng. The model's Rng (weight init, then
+// dropout, which holds the same object) and the masking Rng are stateful and checkpointed; the
+// shuffle order of epoch e comes from a fresh Rng seeded by (seed, e), so it needs no state.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Rng, backward, optim, tensor, tidy, type Tensor } from '../engine/index.js';
+import { nextItemBatch } from '../data/batch.js';
+import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
+import { evaluate, type Protocol } from '../eval/evaluate.js';
+import { DEFAULT_KS } from '../eval/metrics.js';
+import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
+import { BERT4Rec } from '../models/bert4rec.js';
+import {
+  assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
+  writeFileAtomic, type TrainProgress,
+} from './checkpoint.js';
+import { METRIC_PATTERN, buildModel, type OptimizerConfig, type TrainConfig } from './config.js';
+import { createProgress, formatSeconds, type ProgressMode } from './progress.js';
+
+export interface TrainData {
+  dataset: SequenceDataset;
+  split: DataSplit;
+  /** The fixed candidates of the sampled protocol (required when validation.protocol is 'sampled'). */
+  negatives: Negatives | null;
+  /** Identifies the prepared data; a checkpoint only resumes on the data it was written for. */
+  manifestHash: string;
+}
+
+export interface BatchInfo {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  batches: number;
+  /** Optimizer steps taken so far in the run. */
+  step: number;
+  loss: number;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  data: TrainData;
+  /** The run folder: config.json, train.jsonl, last.ckpt, best.ckpt, result.json. */
+  outDir: string;
+  /** Continue from <outDir>/last.ckpt (starts afresh when there is none). */
+  resume?: boolean;
+  /** Receives every log line (default: stderr). */
+  log?: (line: string) => void;
+  /** Aborting stops training at the next batch boundary; last.ckpt keeps the last whole epoch. */
+  signal?: AbortSignal;
+  /** 'auto' (default): a bar when stderr is a terminal and no `log` is given, else plain lines. */
+  progress?: ProgressMode | 'auto';
+  /** Called after every optimizer step (tests use it to interrupt a run at a known point). */
+  onBatchEnd?: (info: BatchInfo) => void;
+}
+
+/** One line of train.jsonl. */
+export interface EpochRecord {
+  epoch: number;
+  /** 'masked' (BERT4Rec pre-training) or 'autoregressive'. */
+  phase: Phase;
+  lr: number;
+  loss: number;
+  /** Global gradient norm before clipping, averaged over the epoch's steps. */
+  gradNorm: number;
+  steps: number;
+  seconds: number;
+  evalSeconds: number;
+  sequencesPerSecond: number;
+  protocol: Protocol;
+  metrics: Record<string, number>;
+  improved: boolean;
+  bestEpoch: number | null;
+}
+
+export interface TrainResult {
+  /** 1-based epoch whose weights are in best.ckpt (null when no epoch produced a finite metric). */
+  bestEpoch: number | null;
+  bestMetrics: Record<string, number> | null;
+  /** The best checkpoint on the test split, under validation.protocol. */
+  testMetrics: Record<string, number>;
+  /** Epochs completed in the whole run (including those before a resume). */
+  epochsRun: number;
+  stoppedEarly: boolean;
+}
+
+type Phase = 'masked' | 'autoregressive';
+
+export class TrainingAborted extends Error {
+  override readonly name = 'AbortError';
+}
+
+/** A per-(seed, stream, epoch) seed, so that e.g. an epoch's shuffle needs no saved state. */
+export function derivedSeed(seed: number, stream: number, epoch: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(seed / 2 ** 32);
+  h = Math.imul(h ^ (h >>> 15) ^ (stream + 0x632be5ab), 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ (epoch + 0x1b873593), 0x27d4eb2f);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const SHUFFLE_STREAM = 1, MASK_STREAM = 2;
+
+function makeOptimizer(c: OptimizerConfig, params: Tensor[], lr: number): optim.Optimizer {
+  switch (c.name) {
+    case 'adam': return new optim.Adam(params, { lr, weightDecay: c.weightDecay });
+    case 'adamw': return new optim.AdamW(params, { lr, weightDecay: c.weightDecay });
+    case 'lamb': return new optim.Lamb(params, { lr, weightDecay: c.weightDecay });
+  }
+}
+
+/** BERT4Rec during masked pre-training: score the [MASK] appended after the input. */
+function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
+  const base = modelScorer(model, maxLength, 'BERT4Rec (masked)');
+  return {
+    name: base.name,
+    vocabSize: base.vocabSize,
+    score: (inputs) => base.score(inputs.map((s) => {
+      const withMask = new Int32Array(s.length + 1);
+      withMask.set(s);
+      withMask[s.length] = model.maskId;
+      return withMask;
+    })),
+  };
+}
+
+function trainingSequences(split: DataSplit): Int32Array[] {
+  const { items, offsets } = split.train;
+  const out: Int32Array[] = [];
+  // a sequence needs two items to give one next-item target
+  for (let s = 0; s + 1 < offsets.length; s++) if (offsets[s + 1] - offsets[s] >= 2) out.push(items.subarray(offsets[s], offsets[s + 1]));
+  return out;
+}
+
+function validationKs(metric: string): number[] {
+  const k = Number(METRIC_PATTERN.exec(metric)![2]);
+  return [...new Set([...DEFAULT_KS, k])].sort((a, b) => a - b);
+}
+
+/** Keeps the log lines of epochs a checkpoint covers (a killed run may have logged one more). */
+function truncateLog(path: string, epochs: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8').split('\n').filter((line) => {
+    try {
+      return (JSON.parse(line) as EpochRecord).epoch <= epochs;
+    } catch {
+      return false;
+    }
+  });
+  writeFileAtomic(path, [Buffer.from(kept.map((l) => l + '\n').join(''), 'utf8')]);
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const { config, data, outDir } = o;
+  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const mode = o.progress ?? 'auto';
+  const progressBar = createProgress(mode === 'auto' ? (!o.log && process.stderr.isTTY ? 'bar' : 'lines') : mode, log);
+  const protocol = config.validation.protocol;
+  if (protocol === 'sampled' && !data.negatives) throw new Error('validation.protocol is \'sampled\' but the data set has no fixed negatives');
+  const vocabSize = data.dataset.numItems + 1;
+  const sequences = trainingSequences(data.split);
+  if (sequences.length === 0) throw new Error('no training sequence has two or more items');
+
+  mkdirSync(outDir, { recursive: true });
+  const lastPath = join(outDir, 'last.ckpt'), bestPath = join(outDir, 'best.ckpt');
+  const logPath = join(outDir, 'train.jsonl'), configPath = join(outDir, 'config.json');
+  for (const f of ['last.ckpt', 'best.ckpt', 'config.json', 'train.jsonl', 'result.json']) removeStaleTempFiles(outDir, f);
+  if (!o.resume && existsSync(lastPath)) throw new Error(`${outDir} already holds a run (last.ckpt): resume it or choose another folder`);
+
+  const modelRng = new Rng(config.seed);
+  const maskRng = new Rng(derivedSeed(config.seed, MASK_STREAM, 0));
+  const rngs = { model: modelRng, mask: maskRng };
+  const model = buildModel(config, vocabSize, modelRng);
+  const bert = model instanceof BERT4Rec ? model : null;
+  const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
+  const maskProb = config.model.kind === 'bert4rec' ? config.model.maskProb : 0;
+  const totalEpochs = pretrainEpochs + config.epochs;
+  const params = model.parameters();
+  const phaseOf = (epochIndex: number): Phase => (epochIndex < pretrainEpochs ? 'masked' : 'autoregressive');
+  const baseLr = (phase: Phase): number =>
+    (config.model.kind === 'bert4rec' && phase === 'autoregressive' ? config.model.finetuneLr : config.optimizer.lr);
+
+  let progress: TrainProgress = { epoch: 0, step: 0, bestMetric: null, bestEpoch: null, bestMetrics: null, badEpochs: 0, stopped: false };
+  let optimizer: optim.Optimizer | null = null, optimizerPhase: Phase | null = null;
+  try {
+    if (o.resume && existsSync(lastPath)) {
+      const ckpt = readCheckpoint(lastPath);
+      assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
+      const saved = ckpt.meta.optimizer;
+      if (saved) {
+        optimizerPhase = saved.phase as Phase;
+        optimizer = makeOptimizer(config.optimizer, params, baseLr(optimizerPhase));
+      }
+      restoreCheckpoint(ckpt, lastPath, { model, optimizer, rngs });
+      progress = ckpt.meta.progress;
+      truncateLog(logPath, progress.epoch);
+      log(`resuming ${outDir} after epoch ${progress.epoch}` +
+        `${progress.stopped ? ' (it had stopped early)' : progress.epoch >= totalEpochs ? ' (all epochs were run)' : ''}`);
+    } else if (o.resume) {
+      log(`${outDir}: no last.ckpt to resume from; starting a new run`);
+    }
+    writeFileAtomic(configPath, [Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]);
+    const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
+      `${data.split.valid.targets.length} validation examples`;
+    log(describe);
+
+    const ks = validationKs(config.earlyStopping.metric);
+    const B = config.batchSize, T = config.maxLength;
+    const batches = Math.ceil(sequences.length / B);
+    const metricName = config.earlyStopping.metric, patience = config.earlyStopping.patience;
+
+    while (!progress.stopped && progress.epoch < totalEpochs) {
+      const epochIndex = progress.epoch, epoch = epochIndex + 1;
+      const phase = phaseOf(epochIndex);
+      const phaseEpoch = phase === 'masked' ? epochIndex : epochIndex - pretrainEpochs;
+      if (optimizerPhase !== phase || !optimizer) {
+        optimizer = makeOptimizer(config.optimizer, params, baseLr(phase));
+        optimizerPhase = phase;
+      }
+      const lr = new optim.StepDecay(baseLr(phase), config.optimizer.lrDecay.gamma, config.optimizer.lrDecay.everyEpochs).at(phaseEpoch);
+      optimizer.lr = lr;
+      if (bert) bert.causal = phase === 'autoregressive';
+      model.train();
+
+      const order = Int32Array.from({ length: sequences.length }, (_, i) => i);
+      new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
+      const label = `epoch ${epoch}/${totalEpochs}${bert ? ` (${phase})` : ''}`;
+      progressBar.start(label, sequences.length);
+      const started = performance.now();
+      let lossSum = 0, normSum = 0, done = 0;
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) {
+          progressBar.stop();
+          throw new TrainingAborted(`training interrupted in epoch ${epoch}; ${lastPath} holds epoch ${progress.epoch}: resume to continue`);
+        }
+        const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => sequences[i]);
+        const opt = optimizer;
+        const [loss, norm] = tidy(() => {
+          let l: Tensor;
+          if (phase === 'masked') {
+            l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
+          } else {
+            const { inputs, targets } = nextItemBatch(batch, T);
+            l = model.loss(inputs, targets);
+          }
+          opt.zeroGrad();
+          backward(l);
+          const n = optim.clipGradNorm(params, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
+          opt.step();
+          return [l.item(), n];
+        });
+        opt.zeroGrad();
+        if (!Number.isFinite(loss)) {
+          progressBar.stop();
+          throw new Error(`epoch ${epoch}, batch ${b + 1}: the loss is ${loss}; ${lastPath} holds epoch ${progress.epoch} (try a lower lr or optimizer.clipNorm)`);
+        }
+        progress.step++;
+        lossSum += loss * batch.length;
+        normSum += norm;
+        done += batch.length;
+        progressBar.update(done, lossSum / done);
+        o.onBatchEnd?.({ epoch, batch: b, batches, step: progress.step, loss });
+        await yieldToEventLoop(); // lets an abort signal (e.g. SIGINT) arrive
+      }
+      progressBar.stop();
+      const seconds = (performance.now() - started) / 1000;
+
+      const evalStarted = performance.now();
+      const scorer = bert && phase === 'masked' ? maskedScorer(bert, T) : modelScorer(model, T);
+      const { metrics } = evaluate(scorer, data.split.valid, {
+        protocol, negatives: data.negatives ?? undefined, excludeSeen: config.validation.excludeSeen, ks, batchSize: config.validation.batchSize,
+      });
+      const evalSeconds = (performance.now() - evalStarted) / 1000;
+
+      let improved = false;
+      if (phase === 'autoregressive') {
+        const value = metrics[metricName];
+        if (Number.isFinite(value) && (progress.bestMetric === null || value > progress.bestMetric)) {
+          improved = true;
+          progress = { ...progress, bestMetric: value, bestEpoch: epoch, bestMetrics: metrics, badEpochs: 0 };
+        } else {
+          progress = { ...progress, badEpochs: progress.badEpochs + 1 };
+        }
+        if (patience !== null && progress.badEpochs >= patience) progress = { ...progress, stopped: true };
+      }
+      progress = { ...progress, epoch };
+
+      const record: EpochRecord = {
+        epoch, phase, lr, loss: lossSum / done, gradNorm: normSum / batches, steps: batches, seconds, evalSeconds,
+        sequencesPerSecond: done / seconds, protocol, metrics, improved, bestEpoch: progress.bestEpoch,
+      };
+      // the log line goes first: a resume drops lines past its checkpoint's epoch
+      appendFileSync(logPath, JSON.stringify(record) + '\n');
+      const ckpt = captureCheckpoint({
+        model, optimizer, optimizerInfo: { name: config.optimizer.name, phase }, rngs,
+        meta: { vocabSize, config, manifestHash: data.manifestHash, progress, causal: bert ? bert.causal : undefined },
+      });
+      if (improved) saveCheckpoint(bestPath, ckpt);
+      saveCheckpoint(lastPath, ckpt);
+      log(`${label}: loss ${record.loss.toFixed(4)}, ${metricName} ${(metrics[metricName] ?? NaN).toFixed(4)}, ` +
+        `hr@10 ${(metrics['hr@10'] ?? NaN).toFixed(4)}, lr ${lr.toExponential(2)}, ${formatSeconds(seconds)} ` +
+        `(${record.sequencesPerSecond.toFixed(0)} seq/s), eval ${formatSeconds(evalSeconds)}` +
+        `${improved ? ' *best*' : phase === 'autoregressive' ? ` (best epoch ${progress.bestEpoch}, ${progress.badEpochs} without improvement)` : ''}`);
+      if (progress.stopped) log(`early stopping: ${metricName} has not improved for ${patience} epochs; best epoch ${progress.bestEpoch}`);
+    }
+
+    // test the best weights (the last ones when no epoch produced a finite metric)
+    if (existsSync(bestPath)) {
+      const best = readCheckpoint(bestPath);
+      restoreCheckpoint(best, bestPath, { model });
+      if (bert) bert.causal = best.meta.causal ?? true;
+    }
+    const test = evaluate(modelScorer(model, T), data.split.test, {
+      protocol, negatives: data.negatives ?? undefined, excludeSeen: config.validation.excludeSeen, ks, batchSize: config.validation.batchSize,
+    });
+    const result: TrainResult = {
+      bestEpoch: progress.bestEpoch, bestMetrics: progress.bestMetrics, testMetrics: test.metrics,
+      epochsRun: progress.epoch, stoppedEarly: progress.stopped,
+    };
+    writeFileAtomic(join(outDir, 'result.json'), [Buffer.from(JSON.stringify({ ...result, protocol }, null, 2) + '\n', 'utf8')]);
+    log(`test (${protocol}, best epoch ${result.bestEpoch}): ${metricName} ${(test.metrics[metricName] ?? NaN).toFixed(4)}, ` +
+      `hr@10 ${(test.metrics['hr@10'] ?? NaN).toFixed(4)}, mrr@10 ${(test.metrics['mrr@10'] ?? NaN).toFixed(4)}`);
+    return result;
+  } finally {
+    progressBar.stop();
+    model.dispose();
+  }
+}
