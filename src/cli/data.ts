@@ -58,7 +58,7 @@ export function addDataOptions(cmd: Command): Command {
     .option('--test-fraction <f>', 'temporal: share of the latest interactions for test', fraction, 0.1)
     .option('--negatives <n>', 'sampled evaluation: fixed random negatives per sequence (0 = none)', (v) => (v === '0' ? 0 : positiveInt(v)), 100)
     .addOption(new Option('--negative-strategy <s>', 'how negatives are drawn').choices(['uniform', 'popularity']).default('uniform'))
-    .option('--seed <n>', 'seed for negatives', (v) => Number(v), 42)
+    .option('--negatives-seed <n>', 'seed for the fixed negatives', (v) => Number(v), 42)
     .option('--cache-dir <dir>', 'where downloads and prepared data are kept (env ADAREC_CACHE_DIR)', defaultCacheDir());
 }
 
@@ -83,7 +83,7 @@ export function prepareOptionsFrom(o: Record<string, unknown>): PrepareOptions {
     minSequenceLength: o.minLength as number | undefined,
     split,
     negatives: o.negatives ? { count: o.negatives as number, strategy: o.negativeStrategy as 'uniform' | 'popularity' } : null,
-    seed: o.seed as number,
+    seed: o.negativesSeed as number,
   };
 }
 

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
 import { dataCommand, positiveInt } from './data.js';
+import { evalCommand, trainCommand } from './train.js';
 import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
 
@@ -33,6 +34,8 @@ program
   });
 
 program.addCommand(dataCommand());
+program.addCommand(trainCommand());
+program.addCommand(evalCommand());
 
 try {
   await program.parseAsync();
