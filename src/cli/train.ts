@@ -8,7 +8,7 @@ import { evaluate, perExampleCsv, type Protocol } from '../eval/evaluate.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { MODEL_KINDS, loadTrainedModel, parseTrainConfig, train } from '../train/index.js';
-import { writeFileAtomic } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
 
 /** What a run folder records about its data, so that `adarec eval --run` reloads the same split. */

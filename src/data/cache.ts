@@ -11,8 +11,8 @@
 //   ..  .. zero padding to a multiple of 8, then the payload: each section 8-byte aligned;
 //          typed arrays as raw little-endian elements, JSON values (e.g. keys) as UTF-8 text.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const CACHE_FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('ADARECDS', 'latin1');
@@ -77,28 +77,8 @@ export function encodeCache(manifest: unknown, sections: Record<string, Section>
 
 /** Writes the file atomically: a temporary file in the same folder, fsync, rename over the target. */
 export function writeCacheFile(path: string, manifest: unknown, sections: Record<string, Section>): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}-${++tmpCounter}`);
-  let fd = openSync(tmp, 'w');
-  try {
-    for (const b of encodeCache(manifest, sections)) {
-      let done = 0;
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  try { // make the rename itself durable; not every platform lets a folder be opened
-    const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* best effort */ }
+  writeFileAtomic(path, encodeCache(manifest, sections));
 }
-let tmpCounter = 0;
 
 export interface CacheContents { manifest: unknown; sections: Record<string, Section> }
 

@@ -165,6 +165,18 @@ class Columns {
     this.cap = cap;
   }
 
+  /** Appends one row, growing the columns when full. */
+  push(user: number, item: number, time: number, rating: number, session: number, line: number): void {
+    if (this.n === this.cap) this.grow();
+    const row = this.n++;
+    this.user[row] = user;
+    this.item[row] = item;
+    this.time[row] = time;
+    if (this.rating) this.rating[row] = rating;
+    if (this.session) this.session[row] = session;
+    this.line[row] = line;
+  }
+
   /** Trims every column to exactly n rows. */
   finish(): void {
     const n = this.n;
@@ -606,14 +618,7 @@ function readDelimited(path: string, spec: DelimitedSpec, options: ReadLogOption
     const r = cRating >= 0 ? numberOf(b, cRating, 'rating', at, hint) : weight;
     const sess = sessions ? idOf(b, cSession, sessions, 'session', at) : 0;
     if (cols === null) cols = new Columns(1024, hasRating, sessions !== null);
-    if (cols.n === cols.cap) cols.grow();
-    const row = cols.n++;
-    cols.user[row] = u;
-    cols.item[row] = i;
-    cols.time[row] = t;
-    if (cols.rating) cols.rating[row] = r;
-    if (cols.session) cols.session[row] = sess;
-    cols.line[row] = at;
+    cols.push(u, i, t, r, sess, at);
   };
 
   readChunks(path, options.chunkSize ?? DEFAULT_CHUNK, options.onProgress, (r, first) => {
@@ -728,14 +733,7 @@ function readJsonLines(path: string, spec: JsonSpec, options: ReadLogOptions): I
     const r = k.rating !== undefined ? numberOf(obj, k.rating, 'rating', at) : 0;
     const s = sessions ? idOf(obj, k.session!, sessions, 'session', at) : 0;
     if (cols === null) cols = new Columns(1024, hasRating, sessions !== null);
-    if (cols.n === cols.cap) cols.grow();
-    const row = cols.n++;
-    cols.user[row] = u;
-    cols.item[row] = i;
-    cols.time[row] = t;
-    if (cols.rating) cols.rating[row] = r;
-    if (cols.session) cols.session[row] = s;
-    cols.line[row] = at;
+    cols.push(u, i, t, r, s, at);
   };
 
   readChunks(path, options.chunkSize ?? DEFAULT_CHUNK, options.onProgress, (r, first) => {

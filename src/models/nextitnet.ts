@@ -1,7 +1,8 @@
 // NextItNet (Yuan et al. 2019): item embedding, a stack of residual blocks of two causal dilated
 // convolutions each followed by LayerNorm + ReLU, and a linear output over all items.
 import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
-import type { DistillationSignals, SequentialRecommender } from './types.js';
+import type { DistillationSignals } from './types.js';
+import { NextItemModel } from './next-item-model.js';
 
 export interface NextItNetConfig {
   /** Vocabulary size including padding id 0 (numItems + 1). */
@@ -44,7 +45,7 @@ class ResidualBlock extends nn.Module {
   }
 }
 
-export class NextItNet extends nn.Module implements SequentialRecommender {
+export class NextItNet extends NextItemModel {
   readonly embedding: nn.Embedding;
   readonly blocks: ResidualBlock[];
   readonly output: nn.Linear;
@@ -78,22 +79,5 @@ export class NextItNet extends nn.Module implements SequentialRecommender {
       if (i % 2 === 1) intermediates.push(x);
     });
     return { embedding, intermediates, logits: this.output.forward(x) };
-  }
-
-  /** Logits [B, T, vocab] at every position. */
-  forward(ids: Tensor): Tensor {
-    return this.output.forward(this.hidden(ids));
-  }
-
-  /** Logits [B, vocab] of the last position only (what serving needs). */
-  scoreLast(ids: Tensor): Tensor {
-    const h = this.hidden(ids);
-    const [B, T, C] = h.shape;
-    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
-  }
-
-  /** Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored). */
-  loss(inputs: Tensor, targets: Tensor): Tensor {
-    return F.crossEntropy(this.forward(inputs), targets, 0);
   }
 }

@@ -4,7 +4,8 @@
 import { F, Rng, Tensor, nn } from '../engine/index.js';
 import { paddingMask, positionIds } from './common.js';
 import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
-import type { DistillationSignals, SequentialRecommender } from './types.js';
+import type { DistillationSignals } from './types.js';
+import { NextItemModel } from './next-item-model.js';
 
 export interface TransformerRecommenderConfig extends TransformerBlockConfig {
   /** numItems + 1 (0 is padding). */
@@ -14,7 +15,7 @@ export interface TransformerRecommenderConfig extends TransformerBlockConfig {
   maxLength: number;
 }
 
-export class TransformerRecommender extends nn.Module implements SequentialRecommender {
+export class TransformerRecommender extends NextItemModel {
   readonly itemEmbedding: nn.Embedding;
   readonly positionEmbedding: nn.Embedding;
   readonly drop: nn.Dropout;
@@ -61,19 +62,5 @@ export class TransformerRecommender extends nn.Module implements SequentialRecom
     let x = this.embed(ids);
     for (const b of this.blocks) x = b.forward(x, mask);
     return this.finalNorm.forward(x);
-  }
-
-  forward(ids: Tensor): Tensor {
-    return this.output.forward(this.hidden(ids));
-  }
-
-  scoreLast(ids: Tensor): Tensor {
-    const h = this.hidden(ids);
-    const [B, T, C] = h.shape;
-    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
-  }
-
-  loss(inputs: Tensor, targets: Tensor): Tensor {
-    return F.crossEntropy(this.forward(inputs), targets, 0);
   }
 }

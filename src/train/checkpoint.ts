@@ -11,10 +11,10 @@
 //
 // Files are written atomically (temp file in the same folder, fsync, rename), so a reader sees
 // the old checkpoint or the new one, never a torn one.
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Rng, nn, optim } from '../engine/index.js';
 import type { TrainConfig } from './config.js';
 
@@ -264,45 +264,5 @@ function list(names: string[]): string {
   return names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
 }
 
-const TEMP_SUFFIX = '.tmp';
 
-/**
- * Writes a file so that readers see either the old content or the new, never a torn file: the
- * chunks go to a temp file in the same folder, which is fsynced and renamed over `path`. If
- * anything fails (including the chunk iterator throwing) the temp file is removed and the old
- * file is untouched.
- */
-export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
-  let fd = openSync(tmp, 'wx');
-  try {
-    for (const chunk of chunks) {
-      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  // make the rename itself durable (best effort: not every platform can fsync a folder)
-  try {
-    const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* ignore */ }
-}
-
-/** Removes temp files that a killed writeFileAtomic left in `dir` for `name`. */
-export function removeStaleTempFiles(dir: string, name: string): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.startsWith(`.${name}.`) && e.endsWith(TEMP_SUFFIX)) rmSync(join(dir, e), { force: true });
-}
+export { writeFileAtomic, removeStaleTempFiles } from '../util/atomic-write.js';

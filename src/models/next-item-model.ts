@@ -1,0 +1,29 @@
+// What every model shares once it has per-position hidden states and a linear output layer:
+// full logits, last-position scoring and the next-item loss.
+import { F, Tensor, nn } from '../engine/index.js';
+import type { DistillationSignals, SequentialRecommender } from './types.js';
+
+export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
+  abstract readonly output: nn.Linear;
+  abstract get vocabSize(): number;
+  /** Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0). */
+  abstract hidden(ids: Tensor): Tensor;
+  abstract signals(ids: Tensor): DistillationSignals;
+
+  /** Logits [B, T, vocab] at every position. */
+  forward(ids: Tensor): Tensor {
+    return this.output.forward(this.hidden(ids));
+  }
+
+  /** Logits [B, vocab] of the last position only (what evaluation and serving need). */
+  scoreLast(ids: Tensor): Tensor {
+    const h = this.hidden(ids);
+    const [B, T, C] = h.shape;
+    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
+  }
+
+  /** Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored). */
+  loss(inputs: Tensor, targets: Tensor): Tensor {
+    return F.crossEntropy(this.forward(inputs), targets, 0);
+  }
+}
