@@ -4,7 +4,8 @@ over stdin/stdout by bench/*.ts so that both engines run interleaved in one scri
 Protocol: one JSON command per line in, one JSON answer per line out.
   {"cmd": "init", "vocab": 3001, "hidden": 256, "dilations": [1,4,...], "kernel": 3, "residual": "plain",
    "batch": 128, "length": 50, "threads": 1}
-  {"cmd": "train_step"}   -> {"ms": ..., "loss": ...}
+  {"cmd": "train_step"}   -> {"ms": ..., "loss": ...}   (on the batch made at init)
+  {"cmd": "train_batch", "inputs": [...], "targets": [...], "batch": B} -> {"ms": ..., "loss": ...}
   {"cmd": "infer", "n": 50} -> {"ms": [...]}   batch 1, last position only, inference mode
   {"cmd": "stats"}        -> {"maxrss_mb": ...}
 Run with /usr/bin/python3 (Debian: apt-get install python3-torch).
@@ -75,6 +76,18 @@ def main():
             reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
         elif cmd == 'train_step':
             model, opt, (inp, tgt) = state['model'], state['opt'], state['batch']
+            model.train()
+            t = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
+            loss.backward()
+            opt.step()
+            reply = {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
+        elif cmd == 'train_batch':
+            model, opt = state['model'], state['opt']
+            B = msg['batch']
+            inp = torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1)
+            tgt = torch.tensor(msg['targets'], dtype=torch.long).view(B, -1)
             model.train()
             t = time.perf_counter()
             opt.zero_grad(set_to_none=True)

@@ -48,7 +48,8 @@ export function addDataOptions(cmd: Command): Command {
     .addOption(new Option('--time-format <kind>', 'generic files: how times are written').choices(['number', 'iso']).default('number'))
     .option('--lenient', 'skip malformed rows (counted and reported) instead of stopping at the first')
     .option('--min-rating <r>', 'implicit feedback: keep interactions rated >= r', number)
-    .option('--k-core <k>', 'iteratively keep users and items with >= k interactions', positiveInt)
+    .option('--k-core <k>', 'keep users and items with >= k interactions', positiveInt)
+    .addOption(new Option('--k-core-mode <mode>', "'fixpoint' iterates until both hold; 'single-pass' filters items then users once (the reference code)").choices(['fixpoint', 'single-pass']).default('fixpoint'))
     .addOption(new Option('--duplicates <mode>', 'repeated items in a sequence').choices(['keep-all', 'keep-first', 'collapse-consecutive']).default('keep-all'))
     .option('--by-session', 'sequences are sessions (the log needs a session column)')
     .option('--min-length <n>', 'drop sequences shorter than n', positiveInt)
@@ -77,7 +78,7 @@ export function prepareOptionsFrom(o: Record<string, unknown>): PrepareOptions {
       : { kind: 'leave-one-out' as const };
   return {
     minRating: o.minRating as number | undefined,
-    kCore: k ? { users: k, items: k } : undefined,
+    kCore: k ? { users: k, items: k, mode: o.kCoreMode as 'fixpoint' | 'single-pass' } : undefined,
     duplicates: o.duplicates as PrepareOptions['duplicates'],
     bySession: o.bySession === true,
     minSequenceLength: o.minLength as number | undefined,

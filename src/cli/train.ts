@@ -68,7 +68,7 @@ export function trainCommand(): Command {
     });
 }
 
-const DATA_KEYS = ['format', 'columns', 'delimiter', 'header', 'timeFormat', 'lenient', 'minRating', 'kCore', 'duplicates', 'bySession',
+const DATA_KEYS = ['format', 'columns', 'delimiter', 'header', 'timeFormat', 'lenient', 'minRating', 'kCore', 'kCoreMode', 'duplicates', 'bySession',
   'minLength', 'split', 'chunkLength', 'validFraction', 'testFraction', 'negatives', 'negativeStrategy', 'negativesSeed', 'cacheDir'];
 
 function dataOptions(o: Record<string, unknown>): Record<string, unknown> {

@@ -129,11 +129,18 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
   };
 }
 
-function trainingSequences(split: DataSplit): Int32Array[] {
+/**
+ * Training windows: each training sequence cut from its end into windows of maxLength + 1 items
+ * that overlap by one, so every transition is a target exactly once however long the history.
+ */
+export function trainingSequences(split: DataSplit, maxLength: number): Int32Array[] {
   const { items, offsets } = split.train;
   const out: Int32Array[] = [];
-  // a sequence needs two items to give one next-item target
-  for (let s = 0; s + 1 < offsets.length; s++) if (offsets[s + 1] - offsets[s] >= 2) out.push(items.subarray(offsets[s], offsets[s + 1]));
+  for (let s = 0; s + 1 < offsets.length; s++) {
+    const start = offsets[s];
+    // a window needs two items to give one next-item target
+    for (let end = offsets[s + 1]; end - start >= 2; end -= maxLength) out.push(items.subarray(Math.max(start, end - maxLength - 1), end));
+  }
   return out;
 }
 
@@ -163,7 +170,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const protocol = config.validation.protocol;
   if (protocol === 'sampled' && !data.negatives) throw new Error('validation.protocol is \'sampled\' but the data set has no fixed negatives');
   const vocabSize = data.dataset.numItems + 1;
-  const sequences = trainingSequences(data.split);
+  const sequences = trainingSequences(data.split, config.maxLength);
   if (sequences.length === 0) throw new Error('no training sequence has two or more items');
 
   mkdirSync(outDir, { recursive: true });

@@ -1,0 +1,61 @@
+// bench/teacher-epoch: one training epoch of NextItNet at the reference size (METHOD.md: hidden
+// 256, 16 blocks, dilations 1/4) on MovieLens 100K (rating >= 3, 5-core, leave-one-out training
+// sequences, length 50, batch 128), ours against the PyTorch model on the very same batches,
+// batch by batch interleaved. Prints seconds per epoch for both and the ratio.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Rng, backendName, backward, optim, tidy } from '../src/engine/index.js';
+import { NextItNet, NEXTITNET_REFERENCE } from '../src/models/nextitnet.js';
+import { readLog } from '../src/data/read-log.js';
+import { buildPrepared } from '../src/data/prepare.js';
+import { nextItemBatch } from '../src/data/batch.js';
+import { TorchProcess, torchMissing } from './torch-process.js';
+
+const DATA = process.env.ML100K ?? fileURLToPath(new URL('../../../shared/data/ml-100k/u.data', import.meta.url));
+const B = 128, T = 50;
+const missing = torchMissing();
+if (missing) { console.error(missing); process.exit(1); }
+if (!existsSync(DATA)) { console.error(`MovieLens 100K not found at ${DATA} (set ML100K=path/to/u.data)`); process.exit(1); }
+
+const { dataset, split } = buildPrepared(readLog(DATA, { kind: 'movielens-100k' }), {
+  minRating: 3, kCore: { users: 5, items: 5 }, duplicates: 'keep-all', bySession: false,
+  split: { kind: 'leave-one-out' }, negatives: null, seed: 42,
+});
+const sequences: Int32Array[] = [];
+for (let s = 0; s + 1 < split.train.offsets.length; s++) sequences.push(split.train.items.subarray(split.train.offsets[s], split.train.offsets[s + 1]));
+const order = Array.from(sequences.keys());
+new Rng(1).shuffle(order);
+const vocab = dataset.numItems + 1;
+const model = new NextItNet({ vocabSize: vocab, ...NEXTITNET_REFERENCE }, new Rng(0));
+const opt = new optim.Adam(model.parameters(), { lr: 1e-3, weightDecay: 1e-7 });
+const torch = new TorchProcess();
+const info = await torch.call<{ torch: string; threads: number }>({
+  cmd: 'init', vocab, hidden: NEXTITNET_REFERENCE.hidden, dilations: NEXTITNET_REFERENCE.dilations, kernel: 3,
+  residual: 'learned', batch: 1, length: T, threads: 1,
+});
+console.log(`teacher epoch: NextItNet hidden ${NEXTITNET_REFERENCE.hidden}, ${NEXTITNET_REFERENCE.dilations.length} blocks, vocab ${vocab}, ` +
+  `${sequences.length} sequences in batches of ${B} x ${T}; adarec ${backendName()} vs torch ${info.torch} (${info.threads} thread)`);
+
+let ours = 0, theirs = 0;
+for (let epoch = 0; epoch < 2; epoch++) { // epoch 0 warms both up
+  let o = 0, t = 0;
+  for (let start = 0; start < order.length; start += B) {
+    const batch = nextItemBatch(order.slice(start, start + B).map((i) => sequences[i]), T);
+    const n = batch.inputs.shape[0];
+    const t0 = performance.now();
+    tidy(() => {
+      const l = model.loss(batch.inputs, batch.targets);
+      opt.zeroGrad(); backward(l); opt.step();
+    });
+    o += performance.now() - t0;
+    const r = await torch.call<{ ms: number }>({ cmd: 'train_batch', batch: n, inputs: Array.from(batch.inputs.values), targets: Array.from(batch.targets.values) });
+    t += r.ms;
+    batch.inputs.dispose(); batch.targets.dispose();
+  }
+  console.log(`  epoch ${epoch + 1}${epoch === 0 ? ' (warm-up)' : ''}: adarec ${(o / 1000).toFixed(1)} s, torch ${(t / 1000).toFixed(1)} s`);
+  ours = o; theirs = t;
+}
+torch.close();
+console.log(`adarec: ${(ours / 1000).toFixed(2)} s/epoch (${(sequences.length / (ours / 1000)).toFixed(0)} sequences/s)`);
+console.log(`torch:  ${(theirs / 1000).toFixed(2)} s/epoch (${(sequences.length / (theirs / 1000)).toFixed(0)} sequences/s)`);
+console.log(`ratio: ${(ours / theirs).toFixed(3)}`);
