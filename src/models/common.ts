@@ -1,5 +1,5 @@
 // Helpers shared by the models.
-import { Tensor, empty } from '../engine/index.js';
+import { Tensor, empty, isGradEnabled, tidy } from '../engine/index.js';
 
 /** 1 where ids [B, T] hold an item, 0 at padding (id 0): the attention key mask. */
 export function paddingMask(ids: Tensor): Tensor {
@@ -16,4 +16,12 @@ export function positionIds(B: number, T: number): Tensor {
   const ov = out.values;
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ov[b * T + t] = t;
   return out;
+}
+
+/**
+ * Runs one layer. Without a tape nothing inside a layer is needed afterwards, so its temporaries
+ * go back to the pool at once: inference holds about one layer of activations, not all of them.
+ */
+export function layer(fn: () => Tensor): Tensor {
+  return isGradEnabled() ? fn() : tidy(fn);
 }

@@ -3,6 +3,7 @@
 import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
 import type { DistillationSignals } from './types.js';
 import { NextItemModel } from './next-item-model.js';
+import { layer } from './common.js';
 
 export interface NextItNetConfig {
   /** Vocabulary size including padding id 0 (numItems + 1). */
@@ -65,7 +66,7 @@ export class NextItNet extends NextItemModel {
   /** Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0). */
   hidden(ids: Tensor): Tensor {
     let x = this.embedding.forward(ids);
-    for (const b of this.blocks) x = b.forward(x);
+    for (const b of this.blocks) x = layer(() => b.forward(x));
     return x;
   }
 

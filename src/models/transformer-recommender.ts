@@ -2,7 +2,7 @@
 // TransformerBlocks, a final LayerNorm and a linear output over all items. SASRec runs it causally;
 // BERT4Rec bidirectionally with a [MASK] token, then causally after its autoregressive finetune.
 import { F, Rng, Tensor, nn } from '../engine/index.js';
-import { paddingMask, positionIds } from './common.js';
+import { layer, paddingMask, positionIds } from './common.js';
 import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
 import type { DistillationSignals } from './types.js';
 import { NextItemModel } from './next-item-model.js';
@@ -60,7 +60,7 @@ export class TransformerRecommender extends NextItemModel {
   hidden(ids: Tensor): Tensor {
     const mask = paddingMask(ids);
     let x = this.embed(ids);
-    for (const b of this.blocks) x = b.forward(x, mask);
+    for (const b of this.blocks) x = layer(() => b.forward(x, mask));
     return this.finalNorm.forward(x);
   }
 }
