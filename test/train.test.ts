@@ -80,7 +80,7 @@ describe('train config', () => {
 
   it('fills METHOD.md reference sizes and per-model optimisers', () => {
     const n = parseTrainConfig({ model: 'nextitnet' }, 'x');
-    assert.deepEqual(n.model, { kind: 'nextitnet', hidden: 256, dilations: Array.from({ length: 16 }, (_, i) => (i % 2 ? 4 : 1)), kernelSize: 3, residual: 'learned' });
+    assert.deepEqual(n.model, { kind: 'nextitnet', hidden: 256, dilations: Array.from({ length: 16 }, (_, i) => (i % 2 ? 4 : 1)), kernelSize: 3, residual: 'learned', dropout: 0 });
     assert.deepEqual(n.optimizer, { name: 'adam', lr: 1e-3, weightDecay: 1e-7, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: null });
     assert.equal(n.earlyStopping.metric, 'ndcg@10');
     assert.equal(n.validation.protocol, 'full');

@@ -20,6 +20,8 @@ const nextItNet = z.object({
   dilations: z.array(positiveInt).min(1).default([1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4]),
   kernelSize: positiveInt.default(3),
   residual,
+  /** Dropout on the embedding and on each block's residual branch (0 = the reference model, none). */
+  dropout: z.number().min(0).lt(1).default(0),
 }).strict();
 
 const transformerFields = {
@@ -186,7 +188,7 @@ export function buildModel(config: TrainConfig, vocabSize: number, rng: Rng): Se
   const m = config.model;
   switch (m.kind) {
     case 'nextitnet':
-      return new NextItNet({ vocabSize, hidden: m.hidden, dilations: m.dilations, kernelSize: m.kernelSize, residual: m.residual }, rng);
+      return new NextItNet({ vocabSize, hidden: m.hidden, dilations: m.dilations, kernelSize: m.kernelSize, residual: m.residual, dropout: m.dropout }, rng);
     case 'sasrec':
     case 'bert4rec': {
       const c = { vocabSize, maxLength: config.maxLength, hidden: m.hidden, heads: m.heads, blocks: m.blocks,
