@@ -60,6 +60,18 @@ def make_batch(B, T, V, g):
     return seq[:, :-1].contiguous(), seq[:, 1:].contiguous()
 
 
+def train_on(state, inp, tgt):
+    """One timed training step (forward, cross-entropy ignoring pad 0, backward, Adam)."""
+    model, opt = state['model'], state['opt']
+    model.train()
+    t = time.perf_counter()
+    opt.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
+    loss.backward()
+    opt.step()
+    return {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
+
+
 def main():
     state = {}
     for line in sys.stdin:
@@ -75,26 +87,11 @@ def main():
                          batch=make_batch(B, T, V, g), one=make_batch(1, T, V, g)[0])
             reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
         elif cmd == 'train_step':
-            model, opt, (inp, tgt) = state['model'], state['opt'], state['batch']
-            model.train()
-            t = time.perf_counter()
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
-            loss.backward()
-            opt.step()
-            reply = {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
+            reply = train_on(state, *state['batch'])
         elif cmd == 'train_batch':
-            model, opt = state['model'], state['opt']
             B = msg['batch']
-            inp = torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1)
-            tgt = torch.tensor(msg['targets'], dtype=torch.long).view(B, -1)
-            model.train()
-            t = time.perf_counter()
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
-            loss.backward()
-            opt.step()
-            reply = {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
+            reply = train_on(state, torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
+                             torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
         elif cmd == 'infer':
             model, ids = state['model'], state['one']
             model.eval()
