@@ -14,30 +14,7 @@ import { hashFile } from '../src/data/cache.js';
 import { prepareDataset, type PrepareOptions } from '../src/data/prepare.js';
 import { datasetStats, formatStats } from '../src/data/stats.js';
 import type { DataSplit, EvalExamples, InteractionLog, SequenceDataset } from '../src/data/types.js';
-
-type Row = { u: string; i: string; t: number; r?: number; s?: string };
-
-/** A log with keys interned in order of first appearance, as readers do. */
-function makeLog(rows: Row[], source = 'test.csv'): InteractionLog {
-  const intern = (keys: string[], map: Map<string, number>, k: string): number => {
-    let v = map.get(k);
-    if (v === undefined) { v = keys.length; keys.push(k); map.set(k, v); }
-    return v;
-  };
-  const userKeys: string[] = [], itemKeys: string[] = [], sessionKeys: string[] = [];
-  const um = new Map<string, number>(), im = new Map<string, number>(), sm = new Map<string, number>();
-  const hasRating = rows.some((r) => r.r !== undefined), hasSession = rows.some((r) => r.s !== undefined);
-  return {
-    source,
-    user: Int32Array.from(rows, (r) => intern(userKeys, um, r.u)),
-    item: Int32Array.from(rows, (r) => intern(itemKeys, im, r.i)),
-    time: Float64Array.from(rows, (r) => r.t),
-    rating: hasRating ? Float32Array.from(rows, (r) => r.r ?? 0) : null,
-    session: hasSession ? Int32Array.from(rows, (r) => intern(sessionKeys, sm, r.s!)) : null,
-    line: Int32Array.from(rows, (_, k) => k + 1),
-    userKeys, itemKeys, sessionKeys: hasSession ? sessionKeys : null, skipped: {},
-  };
-}
+import { makeLog, type LogRow } from './data-helpers.js';
 
 /** Sequences as lists of original item keys, by sequence key. */
 function byKey(ds: SequenceDataset): Record<string, string[]> {
@@ -236,7 +213,7 @@ describe('negatives', () => {
 });
 
 describe('prepared-data cache', () => {
-  const rows: Row[] = [];
+  const rows: LogRow[] = [];
   for (let u = 0; u < 40; u++) for (let k = 0; k < 8; k++) rows.push({ u: `u${u}`, i: `i${(u * 7 + k * 3) % 150}`, t: k * 10 + (u % 3), r: 1 + ((u + k) % 5) });
   const log = makeLog(rows, 'ratings.csv');
   const options: PrepareOptions = { ...base, minRating: 2, split: { kind: 'leave-one-out' }, negatives: { count: 10 }, seed: 42 };

@@ -11,27 +11,13 @@ import { sampleNegatives } from '../src/data/negatives.js';
 import { encodeCache } from '../src/data/cache.js';
 import { buildPrepared, type PrepareOptions } from '../src/data/prepare.js';
 import type { EvalExamples, InteractionLog, SequenceDataset } from '../src/data/types.js';
+import { makeLog as makeLogFromKeys } from './data-helpers.js';
 
 type Row = { u: number; i: number; t: number; r: number; s: number };
 
+/** Numeric test rows as a log with keys 'u<n>', 'i<n>', 's<n>' (every row rated and in a session). */
 function makeLog(rows: Row[]): InteractionLog {
-  const intern = (keys: string[], map: Map<string, number>, k: string): number => {
-    let v = map.get(k);
-    if (v === undefined) { v = keys.length; keys.push(k); map.set(k, v); }
-    return v;
-  };
-  const userKeys: string[] = [], itemKeys: string[] = [], sessionKeys: string[] = [];
-  const um = new Map<string, number>(), im = new Map<string, number>(), sm = new Map<string, number>();
-  return {
-    source: 'random.csv',
-    user: Int32Array.from(rows, (r) => intern(userKeys, um, `u${r.u}`)),
-    item: Int32Array.from(rows, (r) => intern(itemKeys, im, `i${r.i}`)),
-    time: Float64Array.from(rows, (r) => r.t),
-    rating: Float32Array.from(rows, (r) => r.r),
-    session: Int32Array.from(rows, (r) => intern(sessionKeys, sm, `s${r.s}`)),
-    line: Int32Array.from(rows, (_, k) => k + 1),
-    userKeys, itemKeys, sessionKeys, skipped: {},
-  };
+  return makeLogFromKeys(rows.map((r) => ({ u: `u${r.u}`, i: `i${r.i}`, t: r.t, r: r.r, s: `s${r.s}` })), 'random.csv');
 }
 
 /** The rules of preprocess.ts written the slow, obvious way: sequence key -> item keys, in output order. */

@@ -130,7 +130,3 @@ export function tidy<T>(fn: () => T): T {
   if (scopes.length === 0) for (const hook of scopeExitHooks) hook();
   return result;
 }
-
-export function scopeDepth(): number {
-  return scopes.length;
-}

@@ -66,7 +66,3 @@ export function setBackend(name: BackendName): void {
 export function backendName(): BackendName {
   return kernels().name;
 }
-
-export function jsKernels(): Kernels {
-  return js;
-}

@@ -56,13 +56,6 @@ export abstract class Module {
     return this.train(false);
   }
 
-  zeroGrad(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-  }
-
   /** Releases every parameter and buffer back to the pool. */
   dispose(): void {
     for (const [, p] of this.namedParameters()) p.dispose();
