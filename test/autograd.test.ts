@@ -157,3 +157,14 @@ describe('autograd engine', () => {
     assert.throws(() => F.reshape(a, [4, 2]), /cannot view/);
   });
 });
+
+it('an op that passes its gradient to the same input twice (x + x, x a non-leaf used again later) accumulates both', () => {
+  const a = tensor(Float64Array.from([1, 2, 3]), [3]);
+  a.requiresGrad = true;
+  tidy(() => {
+    const x = F.mulScalar(a, 3);
+    // sum(x) runs backward first, so x already has a gradient when add(x, x) hands it gy twice
+    backward(F.add(F.sum(F.mul(F.add(x, x), tensor(Float64Array.from([1, 1, 2]), [3]))), F.sum(x)));
+  });
+  assert.deepEqual(Array.from(a.grad!.values), [9, 9, 15]);
+});

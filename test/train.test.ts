@@ -72,7 +72,7 @@ describe('train config', () => {
     assert.throws(() => parseTrainConfig({ model: { kind: 'sasrec', heads: 3, hiden: 64 }, earlyStopping: { metric: 'auc' } }, 'c.json'),
       (e: Error) => /^c\.json: /.test(e.message) && e.message.includes("model: unknown key 'hiden'") &&
         e.message.includes('model.heads: hidden 128 is not divisible by 3 heads') && e.message.includes('earlyStopping.metric: expected a metric'));
-    assert.throws(() => parseTrainConfig({ model: { kind: 'gru' } }, 'x.json'), /x\.json: model\.kind: expected one of 'nextitnet', 'sasrec', 'bert4rec', got "gru"/);
+    assert.throws(() => parseTrainConfig({ model: { kind: 'gru' } }, 'x.json'), /x\.json: model\.kind: expected one of 'nextitnet', 'sasrec', 'bert4rec', 'adarec', got "gru"/);
     assert.throws(() => parseTrainConfig({}, 'x.json'), /x\.json: model: required/);
     assert.throws(() => parseTrainConfig({ model: 'sasrec', epochs: 0, validation: { protocol: 'all' } }, 'x.json'),
       /epochs: must be > 0; validation\.protocol: expected one of 'full', 'sampled', got "all"/);

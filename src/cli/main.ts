@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
 import { dataCommand, positiveInt } from './data.js';
 import { evalCommand, trainCommand } from './train.js';
+import { runCommand, searchCommand } from './run.js';
 import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
 
@@ -33,9 +34,11 @@ program
     runDemo({ steps: o.steps, batchSize: o.batchSize, maxLen: o.maxLen, hidden: o.hidden, items: o.items, seed: o.seed, logEvery: o.logEvery });
   });
 
+program.addCommand(runCommand());
 program.addCommand(dataCommand());
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
+program.addCommand(searchCommand());
 
 try {
   await program.parseAsync();

@@ -91,18 +91,19 @@ export function backward(root: Tensor, seed?: Tensor): void {
       if (!gy) continue;
       grads.delete(node.output);
       const gxs = node.backward(gy);
-      let gyGiven = false;
+      // gy passed through unchanged to several inputs: each but the last gets a copy (give() may
+      // dispose what it is given once it has been accumulated)
+      let gyUses = 0;
+      for (let j = 0; j < node.inputs.length; j++) if (gxs[j] === gy && node.inputs[j].requiresGrad) gyUses++;
+      const gyGiven = gyUses > 0;
       for (let j = 0; j < node.inputs.length; j++) {
         const input = node.inputs[j], g = gxs[j];
         if (!g) continue;
         if (!input.requiresGrad) { if (g !== gy) g.dispose(); continue; }
         if (g.dtype !== input.dtype || g.size !== input.size)
           throw new Error(`backward of ${node.name}: gradient ${g} does not match input ${input}`);
-        if (g === gy && gyGiven) give(input, clone(g));
-        else {
-          gyGiven ||= g === gy;
-          give(input, g);
-        }
+        if (g === gy && --gyUses > 0) give(input, clone(g));
+        else give(input, g);
       }
       if (!gyGiven) gy.dispose();
     }

@@ -1,72 +1,19 @@
-// The operator registry of the student search space (METHOD.md "Student search space"): every
-// candidate edge operator as metadata (name, causality, kind, kernel, dilation, MAC and parameter
-// counts) and the efficiency-loss cost vector computed from those counts. Forwards come later
-// (one file per operator under src/search/ops/); adding an operator is registering its metadata
-// here, and its cost follows from the formula, never from a table.
+// The operator registry of the student search space (METHOD.md "Student search space"): the
+// operator sets of paper and default mode, lookup by name, and the efficiency-loss cost vector
+// computed from each operator's MAC and parameter counts. An operator is one file under ops/
+// (its forward, its counts, its causal flag); registering it here makes it searchable, and its
+// cost follows from the formula, never from a table.
+import { convOp } from './ops/conv.js';
+import { NONE, SKIP } from './ops/identity.js';
+import { poolOp } from './ops/pool.js';
+import type { OperatorSpec } from './ops/edge-op.js';
 
-export type OperatorKind = 'conv' | 'pool' | 'skip' | 'none';
+export type { OperatorKind, OperatorSpec } from './ops/edge-op.js';
+export { EdgeOp } from './ops/edge-op.js';
+export { convOp, convMacs, convParams } from './ops/conv.js';
+export { poolOp, poolMacs } from './ops/pool.js';
+export { SKIP, NONE } from './ops/identity.js';
 export type SearchMode = 'paper' | 'default';
-
-export interface OperatorSpec {
-  /** Unique name, used in genotype JSON. */
-  readonly name: string;
-  /** True when the output at position t depends only on inputs at positions <= t. */
-  readonly causal: boolean;
-  readonly kind: OperatorKind;
-  /** Conv kernel size or pooling window. */
-  readonly kernelSize?: number;
-  /** Conv dilation (1 = none). */
-  readonly dilation?: number;
-  /** For pools: which reduction. */
-  readonly pool?: 'max' | 'avg';
-  /** One-line description for reports and pictures. */
-  readonly label: string;
-  /** Multiply-accumulates of one application on a length-L sequence of C channels (C -> C). */
-  macs(L: number, C: number): number;
-  /** Learned parameters (C -> C). */
-  params(C: number): number;
-}
-
-// Counting formulas of METHOD.md (the reference's): a conv is k taps of C x C, a bias and a batch
-// norm (scale + shift: 2 per element); a pool touches each output element once; skip and none are free.
-/** conv MACs = L*C*C*k + L*C + 2*L*C. */
-export function convMacs(L: number, C: number, k: number): number { return L * C * C * k + L * C + 2 * L * C; }
-/** conv params = C*C*k + 3C (weights, bias, batch-norm scale and shift). */
-export function convParams(C: number, k: number): number { return C * C * k + 3 * C; }
-/** pool MACs = L*C. */
-export function poolMacs(L: number, C: number): number { return L * C; }
-
-export function convOp(o: { name: string; kernelSize: number; dilation: number; causal: boolean; label?: string }): OperatorSpec {
-  const { name, kernelSize: k, dilation, causal } = o;
-  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(dilation) || dilation < 1) throw new RangeError(`conv op ${name}: kernel ${k} / dilation ${dilation} must be integers >= 1`);
-  const label = o.label ?? `${causal ? 'causal ' : ''}${dilation > 1 ? 'dilated ' : ''}conv k${k}${dilation > 1 ? ` d${dilation}` : ''}`;
-  return Object.freeze({
-    name, causal, kind: 'conv' as const, kernelSize: k, dilation, label,
-    macs: (L: number, C: number) => convMacs(L, C, k),
-    params: (C: number) => convParams(C, k),
-  });
-}
-
-export function poolOp(o: { name: string; pool: 'max' | 'avg'; kernelSize: number; causal: boolean; label?: string }): OperatorSpec {
-  const { name, pool, kernelSize: k, causal } = o;
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`pool op ${name}: window ${k} must be an integer >= 1`);
-  const label = o.label ?? `${causal ? 'causal' : 'centred'} ${pool} pool ${k}`;
-  return Object.freeze({
-    name, causal, kind: 'pool' as const, kernelSize: k, pool, label,
-    macs: (L: number, C: number) => poolMacs(L, C),
-    params: (_C: number) => 0,
-  });
-}
-
-export const SKIP: OperatorSpec = Object.freeze({
-  name: 'skip', causal: true, kind: 'skip' as const, label: 'skip (identity)',
-  macs: () => 0, params: () => 0,
-});
-
-export const NONE: OperatorSpec = Object.freeze({
-  name: 'none', causal: true, kind: 'none' as const, label: 'none (zeros)',
-  macs: () => 0, params: () => 0,
-});
 
 /**
  * Paper mode: the reference's 10 operators, in the reference's order. "std" and "dilated" convs and

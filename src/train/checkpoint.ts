@@ -58,20 +58,27 @@ export interface OptimizerSnapshot {
   slotsPerParam: number;
 }
 
-export interface CheckpointMeta {
+export interface CheckpointMeta<C = TrainConfig> {
   vocabSize: number;
-  config: TrainConfig;
+  config: C;
   manifestHash: string;
   progress: TrainProgress;
   rngs: Record<string, RngSnapshot>;
   optimizer: OptimizerSnapshot | null;
+  /** Further optimizers over subsets of the parameters (the search's weights and alpha), by key. */
+  optimizers?: Record<string, OptimizerSnapshot>;
   /** BERT4Rec's attention mode when written. */
   causal?: boolean;
+  /** Any other state a loop needs back (e.g. the search's EMD layer weights and alpha history). */
+  extra?: Record<string, unknown>;
 }
 
-/** Tensors are named 'param/<name>', 'buffer/<name>' and 'optimizer/<param name>/<slot>'. */
-export interface Checkpoint {
-  meta: CheckpointMeta;
+/**
+ * Tensors are named 'param/<name>', 'buffer/<name>', 'optimizer/<param name>/<slot>' and, for the
+ * keyed optimizers, 'optimizers/<key>/<param name>/<slot>'.
+ */
+export interface Checkpoint<C = TrainConfig> {
+  meta: CheckpointMeta<C>;
   tensors: NamedArray[];
 }
 
@@ -83,7 +90,7 @@ interface TensorEntry {
 }
 
 interface Header {
-  meta: CheckpointMeta;
+  meta: CheckpointMeta<unknown>;
   tensors: TensorEntry[];
   payloadBytes: number;
   payloadSha256: string;
@@ -92,11 +99,19 @@ interface Header {
 if (endianness() !== 'LE') throw new Error('adarec checkpoints assume a little-endian machine');
 
 /** Copies the model's parameters and buffers, the optimizer state and the RNG states. */
-export function captureCheckpoint(o: {
+export function captureCheckpoint<C = TrainConfig>(o: {
   model: nn.Module; optimizer: optim.Optimizer | null; optimizerInfo?: { name: string; phase: string };
-  rngs: Record<string, Rng>; meta: Omit<CheckpointMeta, 'rngs' | 'optimizer'>;
-}): Checkpoint {
+  /** Optimizers over subsets of the parameters of the model and `modules`, saved under their key. */
+  optimizers?: Record<string, optim.Optimizer>;
+  /** Further modules trained beside the model (e.g. distillation projections), saved as 'module/<key>/...'. */
+  modules?: Record<string, nn.Module>;
+  rngs: Record<string, Rng>; meta: Omit<CheckpointMeta<C>, 'rngs' | 'optimizer' | 'optimizers'>;
+}): Checkpoint<C> {
   const tensors: NamedArray[] = [];
+  for (const [key, m] of Object.entries(o.modules ?? {})) {
+    for (const [name, p] of m.namedParameters()) tensors.push({ name: `module/${key}/param/${name}`, shape: [...p.shape], values: copyOf(p.values) });
+    for (const [name, b] of m.namedBuffers()) tensors.push({ name: `module/${key}/buffer/${name}`, shape: [...b.shape], values: copyOf(b.values) });
+  }
   const params = [...o.model.namedParameters()];
   for (const [name, p] of params) tensors.push({ name: `param/${name}`, shape: [...p.shape], values: copyOf(p.values) });
   for (const [name, b] of o.model.namedBuffers()) tensors.push({ name: `buffer/${name}`, shape: [...b.shape], values: copyOf(b.values) });
@@ -109,8 +124,30 @@ export function captureCheckpoint(o: {
     optimizer = { name: o.optimizerInfo?.name ?? o.optimizer.constructor.name, phase: o.optimizerInfo?.phase ?? '',
       stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
   }
+  let optimizers: Record<string, OptimizerSnapshot> | undefined;
+  if (o.optimizers) {
+    optimizers = {};
+    for (const [key, opt] of Object.entries(o.optimizers)) {
+      const names = paramNames(o.model, o.modules, opt, key);
+      const sd = opt.stateDict();
+      sd.slots.forEach((slots, i) => slots.forEach((v, j) =>
+        tensors.push({ name: `optimizers/${key}/${names[i]}/${j}`, shape: [...opt.params[i].shape], values: v })));
+      optimizers[key] = { name: opt.constructor.name, phase: '', stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
+    }
+  }
   const rngs = Object.fromEntries(Object.entries(o.rngs).map(([k, r]) => [k, r.getState()]));
-  return { meta: { ...o.meta, rngs, optimizer }, tensors };
+  return { meta: { ...o.meta, rngs, optimizer, ...(optimizers ? { optimizers } : {}) }, tensors };
+}
+
+/** The names of an optimizer's parameters in the model or the extra modules (each must belong to one). */
+function paramNames(model: nn.Module, modules: Record<string, nn.Module> | undefined, opt: optim.Optimizer, key: string): string[] {
+  const byTensor = new Map([...model.namedParameters()].map(([n, p]) => [p, n]));
+  for (const [k, m] of Object.entries(modules ?? {})) for (const [n, p] of m.namedParameters()) byTensor.set(p, `module/${k}/${n}`);
+  return opt.params.map((p, i) => {
+    const n = byTensor.get(p);
+    if (n === undefined) throw new Error(`optimizer '${key}': parameter ${i} does not belong to the model`);
+    return n;
+  });
 }
 
 function copyOf(v: Values): Values {
@@ -124,7 +161,7 @@ function dtypeName(v: Values): DTypeName {
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** The file's bytes as a list of chunks (tensor payloads are not copied). */
-export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array[] {
+export function encodeCheckpoint<C>(ckpt: Checkpoint<C>): Uint8Array[] {
   const entries: TensorEntry[] = [];
   const payload: Uint8Array[] = [];
   const hash = createHash('sha256');
@@ -150,12 +187,12 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array[] {
   return [prefix, ...payload];
 }
 
-export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
+export function saveCheckpoint<C>(path: string, ckpt: Checkpoint<C>): void {
   writeFileAtomic(path, encodeCheckpoint(ckpt));
 }
 
 /** Reads a checkpoint and checks its magic, version, length and payload checksum. */
-export function readCheckpoint(path: string): Checkpoint {
+export function readCheckpoint<C = TrainConfig>(path: string): Checkpoint<C> {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -188,7 +225,7 @@ export function readCheckpoint(path: string): Checkpoint {
     const values = e.dtype === 'float32' ? new Float32Array(ab) : e.dtype === 'float64' ? new Float64Array(ab) : new Int32Array(ab);
     return { name: e.name, shape: e.shape, values };
   });
-  return { meta: header.meta, tensors };
+  return { meta: header.meta as CheckpointMeta<C>, tensors };
 }
 
 /**
@@ -196,7 +233,7 @@ export function readCheckpoint(path: string): Checkpoint {
  * hash, the vocabulary and the config must match (epochs, patience and the validation batch
  * size may change, e.g. to extend a run).
  */
-export function assertResumable(ckpt: Checkpoint, path: string, o: { manifestHash: string; vocabSize: number; config: TrainConfig }): void {
+export function assertResumable<C>(ckpt: Checkpoint<C>, path: string, o: { manifestHash: string; vocabSize: number; config: C }): void {
   const m = ckpt.meta;
   if (m.manifestHash !== o.manifestHash) throw new Error(`checkpoint ${path} was written for data ${m.manifestHash}, this data is ${o.manifestHash}`);
   if (m.vocabSize !== o.vocabSize) throw new Error(`checkpoint ${path} was written for ${m.vocabSize - 1} items, this data has ${o.vocabSize - 1}`);
@@ -220,18 +257,23 @@ function diffJson(a: unknown, b: unknown, path = ''): { path: string; was: strin
  * Loads a checkpoint's tensors into the model (and optimizer) and its RNG states into the given
  * Rngs. Every name and shape must match; the error lists what did not.
  */
-export function restoreCheckpoint(ckpt: Checkpoint, path: string, o: {
-  model: nn.Module; optimizer?: optim.Optimizer | null; rngs?: Record<string, Rng>;
+export function restoreCheckpoint<C>(ckpt: Checkpoint<C>, path: string, o: {
+  model: nn.Module; optimizer?: optim.Optimizer | null; optimizers?: Record<string, optim.Optimizer>;
+  modules?: Record<string, nn.Module>; rngs?: Record<string, Rng>;
 }): void {
   const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
   const targets: [string, { shape: readonly number[]; values: Values }][] = [];
   const params = [...o.model.namedParameters()];
   for (const [n, p] of params) targets.push([`param/${n}`, p]);
   for (const [n, b] of o.model.namedBuffers()) targets.push([`buffer/${n}`, b]);
+  for (const [key, m] of Object.entries(o.modules ?? {})) {
+    for (const [n, p] of m.namedParameters()) targets.push([`module/${key}/param/${n}`, p]);
+    for (const [n, b] of m.namedBuffers()) targets.push([`module/${key}/buffer/${n}`, b]);
+  }
   const problems: string[] = [];
   const wanted = new Set(targets.map(([n]) => n));
   const missing = targets.filter(([n]) => !byName.has(n)).map(([n]) => n);
-  const unexpected = ckpt.tensors.map((t) => t.name).filter((n) => !n.startsWith('optimizer/') && !wanted.has(n));
+  const unexpected = ckpt.tensors.map((t) => t.name).filter((n) => !/^(optimizers?|module)\//.test(n) && !wanted.has(n));
   if (missing.length) problems.push(`missing ${list(missing)}`);
   if (unexpected.length) problems.push(`not in the model: ${list(unexpected)}`);
   for (const [n, t] of targets) {
@@ -253,10 +295,22 @@ export function restoreCheckpoint(ckpt: Checkpoint, path: string, o: {
       }));
     }
   }
+  const keyed: [optim.Optimizer, OptimizerSnapshot, Values[][]][] = [];
+  for (const [key, opt] of Object.entries(o.optimizers ?? {})) {
+    const s = ckpt.meta.optimizers?.[key];
+    if (!s) { problems.push(`it holds no state for optimizer '${key}'`); continue; }
+    const names = paramNames(o.model, o.modules, opt, key);
+    keyed.push([opt, s, names.map((n, i) => Array.from({ length: s.slotsPerParam }, (_, j) => {
+      const t = byName.get(`optimizers/${key}/${n}/${j}`);
+      if (!t || t.values.length !== opt.params[i].size) { problems.push(`optimizers/${key}/${n}/${j} is missing or does not fit`); return new Float32Array(0); }
+      return t.values;
+    }))]);
+  }
   for (const name of Object.keys(o.rngs ?? {})) if (!ckpt.meta.rngs[name]) problems.push(`no state for rng '${name}'`);
   if (problems.length) throw new Error(`checkpoint ${path} does not fit this model: ${problems.join('; ')}`);
   for (const [n, t] of targets) t.values.set(byName.get(n)!.values);
   if (o.optimizer && slots) o.optimizer.loadStateDict({ stepCount: ckpt.meta.optimizer!.stepCount, lr: ckpt.meta.optimizer!.lr, slots });
+  for (const [opt, s, slotValues] of keyed) opt.loadStateDict({ stepCount: s.stepCount, lr: s.lr, slots: slotValues });
   for (const [name, r] of Object.entries(o.rngs ?? {})) r.setState(ckpt.meta.rngs[name]);
 }
 

@@ -7,6 +7,8 @@ import type { Rng } from '../engine/index.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import { NextItNet } from '../models/nextitnet.js';
 import { SASRec } from '../models/sasrec.js';
+import { genotypeColumns, validateGenotype, type Genotype } from '../search/genotype.js';
+import { AdaRecNet } from '../search/network.js';
 import type { SequentialRecommender } from '../models/types.js';
 
 const positiveInt = z.number().int().positive();
@@ -46,15 +48,37 @@ const bert4Rec = z.object({
   finetuneLr: positive.default(2e-5),
 }).strict();
 
+/** A student derived by the search: the cell network of a genotype (genotype.json of a search). */
+const adarecStudent = z.object({
+  kind: z.literal('adarec'),
+  hidden: positiveInt.default(64),
+  genotype: z.object({
+    operators: z.array(z.string()).min(1),
+    nodes: positiveInt,
+    cells: z.array(z.array(z.string())).min(1),
+    probabilities: z.array(z.array(z.number())).optional(),
+  }).strict(),
+  /** Dropout on the embedding output (METHOD.md: 0.1). */
+  dropout: z.number().min(0).lt(1).default(0.1),
+}).strict();
+
 /** `"model": "sasrec"` is shorthand for `"model": { "kind": "sasrec" }`. */
 const modelSchema = z.preprocess((v) => (typeof v === 'string' ? { kind: v } : v),
-  z.discriminatedUnion('kind', [nextItNet, sasRec, bert4Rec]))
+  z.discriminatedUnion('kind', [nextItNet, sasRec, bert4Rec, adarecStudent]))
   .superRefine((m, ctx) => {
-    if (m.kind !== 'nextitnet' && m.hidden % m.heads !== 0)
+    if (m.kind === 'adarec') {
+      try {
+        validateGenotype(m.genotype as Genotype, 'genotype');
+      } catch (e) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['genotype'], message: (e as Error).message.replace(/^genotype: /, '') });
+      }
+    }
+    if ((m.kind === 'sasrec' || m.kind === 'bert4rec') && m.hidden % m.heads !== 0)
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['heads'], message: `hidden ${m.hidden} is not divisible by ${m.heads} heads` });
   });
 
-export type ModelKind = 'nextitnet' | 'sasrec' | 'bert4rec';
+export type ModelKind = 'nextitnet' | 'sasrec' | 'bert4rec' | 'adarec';
+/** The teachers (`adarec` students come from a search's genotype). */
 export const MODEL_KINDS: readonly ModelKind[] = ['nextitnet', 'sasrec', 'bert4rec'];
 
 const lrDecay = z.object({
@@ -88,6 +112,8 @@ export const OPTIMIZER_DEFAULTS: Record<ModelKind, OptimizerConfig> = {
   nextitnet: { name: 'adam', lr: 1e-3, weightDecay: 1e-7, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: null },
   sasrec: { name: 'lamb', lr: 5e-3, weightDecay: 0.01, lrDecay: { gamma: 1, everyEpochs: 1 }, clipNorm: null },
   bert4rec: { name: 'lamb', lr: 5e-3, weightDecay: 0.01, lrDecay: { gamma: 1, everyEpochs: 1 }, clipNorm: null },
+  // METHOD.md's student finetune (from the search weights): AdamW lr 1e-4, wd 5e-4, decay 0.9 / 10 epochs, clip 5
+  adarec: { name: 'adamw', lr: 1e-4, weightDecay: 5e-4, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: 5 },
 };
 
 /** 'hr@10', 'ndcg@5', 'mrr@20', ... */
@@ -107,6 +133,23 @@ export const trainConfigSchema = z.object({
     /** Stop after this many epochs without improvement; null = never stop early. */
     patience: positiveInt.nullable().default(10),
   }).strict().default({}),
+  /** Start from the weights of another checkpoint whose parameter names match (e.g. a search's supernet). */
+  init: z.object({
+    checkpoint: z.string().min(1),
+    /** Prefix of the names in that checkpoint to strip (the search saves its supernet under 'net.'). */
+    prefix: z.string().default(''),
+  }).strict().optional(),
+  /** Train with knowledge distillation from a trained teacher (its best.ckpt). */
+  distillation: z.object({
+    teacher: z.string().min(1),
+    gamma: z.number().min(0).max(1).default(0.5),
+    terms: z.object({
+      ce: z.boolean().default(true), embedding: z.boolean().default(true), hidden: z.boolean().default(true), logits: z.boolean().default(true),
+    }).strict().default({}),
+    /** 'emd': the many-to-many EMD mapping; 'fixed': student layer i <-> teacher layer ceil((i+1) M / K) - 1 (plain KD). */
+    mapping: z.enum(['emd', 'fixed']).default('emd'),
+    temperature: positive.default(1),
+  }).strict().optional(),
   validation: z.object({
     /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
     protocol: z.enum(['full', 'sampled']).default('full'),
@@ -194,6 +237,11 @@ export function buildModel(config: TrainConfig, vocabSize: number, rng: Rng): Se
       const c = { vocabSize, maxLength: config.maxLength, hidden: m.hidden, heads: m.heads, blocks: m.blocks,
         ffnMultiplier: m.ffnMultiplier, dropout: m.dropout, residual: m.residual };
       return m.kind === 'sasrec' ? new SASRec(c, rng) : new BERT4Rec(c, rng);
+    }
+    case 'adarec': {
+      const g = m.genotype as Genotype;
+      return new AdaRecNet({ vocabSize, maxLength: config.maxLength, hidden: m.hidden, cells: g.cells.length, nodes: g.nodes,
+        operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: m.dropout }, rng);
     }
   }
 }

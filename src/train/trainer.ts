@@ -9,13 +9,17 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Rng, backward, optim, tensor, tidy, type Tensor } from '../engine/index.js';
+import { Rng, backward, noGrad, optim, tensor, tidy, type Tensor } from '../engine/index.js';
 import { nextItemBatch } from '../data/batch.js';
 import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
 import { evaluate, type Protocol } from '../eval/evaluate.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
+import type { SequentialRecommender } from '../models/types.js';
+import { Distiller } from '../search/distill.js';
+import type { EmdLayerMappingState } from '../search/emd.js';
+import { loadTrainedModel } from './load.js';
 import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
@@ -150,7 +154,7 @@ function validationKs(metric: string): number[] {
 }
 
 /** Keeps the log lines of epochs a checkpoint covers (a killed run may have logged one more). */
-function truncateLog(path: string, epochs: number): void {
+export function truncateLog(path: string, epochs: number): void {
   if (!existsSync(path)) return;
   const kept = readFileSync(path, 'utf8').split('\n').filter((line) => {
     try {
@@ -160,6 +164,39 @@ function truncateLog(path: string, epochs: number): void {
     }
   });
   writeFileAtomic(path, [Buffer.from(kept.map((l) => l + '\n').join(''), 'utf8')]);
+}
+
+/** Copies the parameters and buffers of `checkpoint` whose names (less `prefix`) the model has; returns how many. */
+function initFrom(model: SequentialRecommender, init: NonNullable<TrainConfig['init']>): { copied: number; total: number } {
+  const ckpt = readCheckpoint<unknown>(init.checkpoint);
+  const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
+  const targets = [...[...model.namedParameters()].map(([n, p]) => [`param/${n}`, p] as const), ...[...model.namedBuffers()].map(([n, b]) => [`buffer/${n}`, b] as const)];
+  let copied = 0;
+  for (const [name, t] of targets) {
+    const kind = name.slice(0, name.indexOf('/') + 1);
+    const src = byName.get(kind + init.prefix + name.slice(kind.length));
+    if (src && src.values.length === t.size && src.shape.join() === t.shape.join()) { t.values.set(src.values); copied++; }
+  }
+  if (copied === 0) throw new Error(`init: no parameter of the model is in ${init.checkpoint} (prefix '${init.prefix}')`);
+  return { copied, total: targets.length };
+}
+
+/** The teacher and the loss of a distillation run (config.distillation). */
+function setupDistillation(config: TrainConfig, model: SequentialRecommender, vocabSize: number, rng: Rng): { teacher: SequentialRecommender; distiller: Distiller } | null {
+  const d = config.distillation;
+  if (!d) return null;
+  if (config.model.kind === 'bert4rec') throw new Error('distillation: a BERT4Rec student is not supported (its masked phase has no next-item targets)');
+  if (config.model.kind === 'nextitnet' && config.model.dilations.length % 2 !== 0) throw new Error('distillation: a NextItNet student needs an even number of blocks (its intermediates are every second block)');
+  const t = loadTrainedModel(d.teacher);
+  if (t.vocabSize !== vocabSize) throw new Error(`distillation: the teacher ${d.teacher} scores ${t.vocabSize - 1} items, the data has ${vocabSize - 1}`);
+  const probe = tensor(new Int32Array(config.maxLength).fill(1), [1, config.maxLength], 'int32');
+  const [K, M] = noGrad(() => tidy(() => [model.signals(probe).intermediates.length, t.model.signals(probe).intermediates.length]));
+  probe.dispose();
+  const hidden = (m: TrainConfig['model']): number => m.hidden;
+  const distiller = new Distiller(hidden(config.model), hidden(t.config.model), K, M, {
+    gamma: d.gamma, beta: 0, terms: { ...d.terms, efficiency: false }, mapping: d.mapping, maskPads: true, temperature: d.temperature,
+  }, rng);
+  return { teacher: t.model, distiller };
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -183,6 +220,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const maskRng = new Rng(derivedSeed(config.seed, MASK_STREAM, 0));
   const rngs = { model: modelRng, mask: maskRng };
   const model = buildModel(config, vocabSize, modelRng);
+  const kd = setupDistillation(config, model, vocabSize, modelRng);
+  const modules = kd ? { distiller: kd.distiller } : undefined;
+  const distillerOpt = kd ? makeOptimizer(config.optimizer, kd.distiller.parameters(), config.optimizer.lr) : null;
+  const optimizers = distillerOpt ? { distiller: distillerOpt } : undefined;
   const bert = model instanceof BERT4Rec ? model : null;
   const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
   const maskProb = config.model.kind === 'bert4rec' ? config.model.maskProb : 0;
@@ -203,13 +244,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         optimizerPhase = saved.phase as Phase;
         optimizer = makeOptimizer(config.optimizer, params, baseLr(optimizerPhase));
       }
-      restoreCheckpoint(ckpt, lastPath, { model, optimizer, rngs });
+      restoreCheckpoint(ckpt, lastPath, { model, optimizer, rngs, modules, optimizers });
+      if (kd) kd.distiller.emd.loadState((ckpt.meta.extra as { emd: EmdLayerMappingState }).emd);
       progress = ckpt.meta.progress;
       truncateLog(logPath, progress.epoch);
       log(`resuming ${outDir} after epoch ${progress.epoch}` +
         `${progress.stopped ? ' (it had stopped early)' : progress.epoch >= totalEpochs ? ' (all epochs were run)' : ''}`);
-    } else if (o.resume) {
-      log(`${outDir}: no last.ckpt to resume from; starting a new run`);
+    } else {
+      if (o.resume) log(`${outDir}: no last.ckpt to resume from; starting a new run`);
+      if (config.init) {
+        const { copied, total } = initFrom(model, config.init);
+        log(`initialised ${copied} of ${total} tensors from ${config.init.checkpoint}`);
+      }
     }
     writeFileAtomic(configPath, [Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]);
     const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
@@ -251,17 +297,25 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           let l: Tensor;
           if (phase === 'masked') {
             l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
+          } else if (kd) {
+            const { inputs, targets } = nextItemBatch(batch, T);
+            const t = noGrad(() => kd.teacher.signals(inputs));
+            l = kd.distiller.loss(model.signals(inputs), t, inputs, targets, null).loss;
           } else {
             const { inputs, targets } = nextItemBatch(batch, T);
             l = model.loss(inputs, targets);
           }
           opt.zeroGrad();
+          distillerOpt?.zeroGrad();
           backward(l);
           const n = optim.clipGradNorm(params, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
           opt.step();
+          distillerOpt?.step();
           return [l.item(), n];
         });
         opt.zeroGrad();
+        distillerOpt?.zeroGrad();
+        kd?.distiller.afterStep();
         if (!Number.isFinite(loss)) {
           progressBar.stop();
           throw new Error(`epoch ${epoch}, batch ${b + 1}: the loss is ${loss}; ${lastPath} holds epoch ${progress.epoch} (try a lower lr or optimizer.clipNorm)`);
@@ -304,8 +358,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // the log line goes first: a resume drops lines past its checkpoint's epoch
       appendFileSync(logPath, JSON.stringify(record) + '\n');
       const ckpt = captureCheckpoint({
-        model, optimizer, optimizerInfo: { name: config.optimizer.name, phase }, rngs,
-        meta: { vocabSize, config, manifestHash: data.manifestHash, progress, causal: bert ? bert.causal : undefined },
+        model, optimizer, optimizerInfo: { name: config.optimizer.name, phase }, rngs, modules, optimizers,
+        meta: { vocabSize, config, manifestHash: data.manifestHash, progress, causal: bert ? bert.causal : undefined,
+          ...(kd ? { extra: { emd: kd.distiller.emd.state() } } : {}) },
       });
       if (improved) saveCheckpoint(bestPath, ckpt);
       saveCheckpoint(lastPath, ckpt);
@@ -336,5 +391,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } finally {
     progressBar.stop();
     model.dispose();
+    kd?.distiller.dispose();
+    kd?.teacher.dispose();
   }
 }

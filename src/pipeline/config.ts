@@ -1,0 +1,69 @@
+// The configuration of `adarec run`: the teacher's training config, the search config, and how the
+// student and the baselines are trained. Every section is optional; the defaults run the whole
+// method on the embedded synthetic data in minutes.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+export const runConfigSchema = z.object({
+  /** A training config (see `adarec train`); model defaults to NextItNet at the reference size. */
+  teacher: z.record(z.unknown()).default({}),
+  /** A search config (see docs: mode, estimator, epochs, ...). */
+  search: z.record(z.unknown()).default({}),
+  student: z.object({
+    epochs: positiveInt.default(40),
+    patience: positiveInt.default(6),
+    /** Finetune learning rate (METHOD.md: 1e-4 from the search weights). */
+    lr: z.number().positive().default(1e-3),
+    /** Start from the search weights of the chosen operators (the reference) or from scratch. */
+    initFromSearch: z.boolean().default(true),
+    /** Finetune with CE + distillation instead of CE only (the reference). */
+    distill: z.boolean().default(false),
+  }).strict().default({}),
+  baselines: z.object({
+    /** The isomorphic NextItNet student (blocks [1,4] x cells/2... at the student's hidden size) from scratch. */
+    scratch: z.boolean().default(true),
+    /** The same NextItNet trained with plain KD (fixed layer mapping). */
+    kd: z.boolean().default(true),
+    /** Random genotypes of similar cost, trained as the searched student. */
+    random: z.number().int().min(0).default(1),
+    /** Searches with one distillation term switched off, each derived and finetuned. */
+    ablations: z.array(z.enum(['hidden', 'logits', 'efficiency'])).default([]),
+    /** A paper-mode search (the reference's operators and settings) beside the default one. */
+    paperMode: z.boolean().default(false),
+  }).strict().default({}),
+  /** Single-sequence latency runs per model. */
+  latencyRuns: positiveInt.default(30),
+  seed: z.number().int().min(0).default(1),
+}).strict();
+
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/**
+ * What `adarec run` uses on the embedded synthetic data when no config is given: a NextItNet
+ * teacher of half the reference width and depth (hidden 128, 8 blocks) so that the whole method
+ * runs in minutes on a laptop core; real data gets the reference sizes.
+ */
+export const SYNTHETIC_PRESET: RunConfigInput = {
+  teacher: { model: { kind: 'nextitnet', hidden: 128, dilations: [1, 4, 1, 4, 1, 4, 1, 4] }, epochs: 20 },
+  search: { epochs: 10 },
+  student: { epochs: 30 },
+};
+
+export function parseRunConfig(json: unknown, source: string): RunConfig {
+  const r = runConfigSchema.safeParse(json);
+  if (r.success) return r.data;
+  throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message}`).join('; ')}`);
+}
+
+export function readRunConfig(path: string): RunConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
+  }
+  return parseRunConfig(json, path);
+}

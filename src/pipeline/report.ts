@@ -1,0 +1,56 @@
+// The run's report: the results table (printed, report.md, results.json) and the pictures
+// (cell.svg: the searched cell; alpha.svg: alpha over the search epochs; tradeoff.svg: accuracy vs
+// cost of teacher, baselines and student).
+import { join } from 'node:path';
+import { cellEdges } from '../search/cell.js';
+import type { Genotype } from '../search/genotype.js';
+import type { AlphaHistory } from '../search/search.js';
+import { alphaHeatmapSvg, cellSvg, tradeoffSvg } from '../report/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { ModelFigures } from './measure.js';
+
+export interface ReportRow {
+  name: string;
+  kind: 'teacher' | 'student' | 'baseline';
+  figures: ModelFigures;
+  /** One cell's operators, for searched and random students. */
+  genotype?: string[];
+}
+
+const f4 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4));
+const count = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : String(x));
+
+/** The results table as Markdown. */
+export function resultsTable(rows: readonly ReportRow[], teacher: ReportRow): string {
+  const head = '| model | HR@10 | NDCG@10 | MRR@10 | MRR@5 (s) | HR@5 (s) | NDCG@5 (s) | params | non-emb. params | MACs | p50 ms | speed-up |';
+  const lines = rows.map((r) => {
+    const f = r.figures;
+    return `| ${r.name} | ${f4(f.full['hr@10'])} | ${f4(f.full['ndcg@10'])} | ${f4(f.full['mrr@10'])} | ${f4(f.sampled?.['mrr@5'])} | ` +
+      `${f4(f.sampled?.['hr@5'])} | ${f4(f.sampled?.['ndcg@5'])} | ${count(f.params)} | ${count(f.nonEmbeddingParams)} | ${count(f.macs)} | ` +
+      `${f.latencyP50Ms.toFixed(2)} | ${(teacher.figures.latencyP50Ms / f.latencyP50Ms).toFixed(1)}x |`;
+  });
+  return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+}
+
+export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow }, log: (line: string) => void): void {
+  const table = resultsTable(r.rows, r.teacher);
+  const write = (name: string, text: string): void => writeFileAtomic(join(outDir, name), [Buffer.from(text, 'utf8')]);
+  const edges = cellEdges(r.genotype.nodes);
+  const probs = r.genotype.probabilities;
+  write('cell.svg', cellSvg({
+    nodes: r.genotype.nodes, title: 'AdaRec searched cell',
+    edges: edges.map((e, i) => {
+      const op = r.genotype.cells[0][i];
+      return { ...e, op, prob: probs ? probs[i][r.genotype.operators.indexOf(op)] : undefined };
+    }),
+  }));
+  write('alpha.svg', alphaHeatmapSvg({ ops: r.alpha.operators, edges: r.alpha.edges, epochs: r.alpha.epochs, entropy: r.alpha.entropy }));
+  write('tradeoff.svg', tradeoffSvg(r.rows.map((row) => ({
+    name: row.name, kind: row.kind, params: row.figures.params, macs: row.figures.macs, latencyMs: row.figures.latencyP50Ms, metric: row.figures.full['ndcg@10'],
+  })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)' }));
+  const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
+  write('report.md', `# AdaRec run\n\n${table}\n\n(s) = sampled protocol (target among the fixed negatives); the others rank all items. ` +
+    `Latency: scoring one sequence, last position, batch 1.\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
+  write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype }, null, 2) + '\n');
+  log(`\n${table}\n\nreport: ${join(outDir, 'report.md')} (pictures: cell.svg, alpha.svg, tradeoff.svg)`);
+}

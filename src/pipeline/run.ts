@@ -1,0 +1,139 @@
+// `adarec run`: data -> teacher -> search -> derive -> finetune -> baselines -> evaluate -> report,
+// each step a resumable stage of one run folder:
+//   teacher/  search/  student/  scratch/  kd/  random-<i>/  search-no-<term>/ student-no-<term>/
+//   search-paper/ student-paper/  report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../engine/index.js';
+import { parseSearchConfig, type SearchConfig } from '../search/config.js';
+import { randomGenotypesLike, type Genotype } from '../search/genotype.js';
+import { runSearch, studentHidden, type SearchResult } from '../search/search.js';
+import { parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { loadTrainedModel } from '../train/load.js';
+import { train, type TrainData, type TrainResult } from '../train/trainer.js';
+import type { ProgressMode } from '../train/progress.js';
+import type { RunConfig } from './config.js';
+import { measureModel, type ModelFigures } from './measure.js';
+import { writeReport, type ReportRow } from './report.js';
+import { lockRunFolder, runStage, stageKey } from './stage.js';
+
+export interface RunOptions {
+  config: RunConfig;
+  data: TrainData;
+  outDir: string;
+  log?: (line: string) => void;
+  progress?: ProgressMode | 'auto';
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  rows: ReportRow[];
+  genotype: Genotype;
+}
+
+interface TrainedStage { result: TrainResult; figures: ModelFigures }
+
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const release = lockRunFolder(o.outDir);
+  try {
+    return await pipeline(o);
+  } finally {
+    release();
+  }
+}
+
+async function pipeline(o: RunOptions): Promise<RunResult> {
+  const { config, data, outDir } = o;
+  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const common = { log: o.log, progress: o.progress, signal: o.signal };
+  const teacherConfig = parseTrainConfig({ model: 'nextitnet', epochs: 30, seed: config.seed, ...config.teacher,
+    earlyStopping: { patience: 5, ...(config.teacher.earlyStopping as object ?? {}) } }, 'run config: teacher');
+  const searchConfig = parseSearchConfig({ seed: config.seed, maxLength: teacherConfig.maxLength, ...config.search }, 'run config: search');
+  const C = studentHidden(searchConfig, teacherConfig.model.kind);
+  const T = searchConfig.maxLength;
+  const dataKey = data.manifestHash;
+
+  const trainStage = async (name: string, key: string, cfg: TrainConfig): Promise<TrainedStage> =>
+    runStage(outDir, name, key, log, async ({ dir, resume }) => {
+      const result = await train({ ...common, config: cfg, data, outDir: dir, resume });
+      const { model } = loadTrainedModel(join(dir, 'best.ckpt'));
+      try {
+        return { result, figures: measureModel(model, data, cfg.maxLength, config.latencyRuns) };
+      } finally {
+        model.dispose();
+      }
+    });
+
+  // 1. teacher
+  const teacherKey = stageKey({ dataKey, teacherConfig });
+  const teacher = await trainStage('teacher', teacherKey, teacherConfig);
+  const teacherCkpt = join(outDir, 'teacher', 'best.ckpt');
+
+  // 2. search (+ derive), for the default config and any ablation / paper-mode variants
+  const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult }> => {
+    const key = stageKey({ dataKey, teacherKey, cfg });
+    const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
+      const t = loadTrainedModel(teacherCkpt);
+      try {
+        return await runSearch({ ...common, config: cfg, teacher: t.model, teacherHidden: t.config.model.hidden, teacherKind: t.config.model.kind, data, outDir: dir, resume });
+      } finally {
+        t.model.dispose();
+      }
+    });
+    return { key, result };
+  };
+
+  // 3. finetune a genotype (initialised from a search's supernet weights)
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string }): Promise<TrainedStage> => {
+    const cfg = parseTrainConfig({
+      model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout },
+      maxLength: T, epochs: config.student.epochs, seed: config.seed, earlyStopping: { patience: config.student.patience },
+      optimizer: { lr: config.student.lr },
+      ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: 'net.' } } : {}),
+      ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
+    }, `${name} config`);
+    return trainStage(name, stageKey({ dataKey, teacherKey, from: from.key, cfg }), cfg);
+  };
+
+  const main = await search('search', searchConfig);
+  const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key });
+  const rows: ReportRow[] = [
+    { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures },
+    { name: 'AdaRec student', kind: 'student', figures: student.figures, genotype: main.result.genotype.cells[0] },
+  ];
+
+  // 4. baselines
+  const blocks = Array.from({ length: searchConfig.cells * 2 }, (_, i) => (i % 2 === 0 ? 1 : 4));
+  const small = { model: { kind: 'nextitnet', hidden: C, dilations: blocks }, maxLength: T, epochs: config.student.epochs, seed: config.seed,
+    earlyStopping: { patience: config.student.patience } };
+  if (config.baselines.scratch) {
+    const cfg = parseTrainConfig(small, 'scratch config');
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, scratch`, kind: 'baseline', figures: (await trainStage('scratch', stageKey({ dataKey, cfg }), cfg)).figures });
+  }
+  if (config.baselines.kd) {
+    const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', figures: (await trainStage('kd', stageKey({ dataKey, teacherKey, cfg }), cfg)).figures });
+  }
+  const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), { C, L: T });
+  for (const [i, g] of randoms.entries()) {
+    const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key });
+    rows.push({ name: `random genotype ${i + 1}`, kind: 'baseline', figures: r.figures, genotype: g.cells[0] });
+  }
+  for (const term of config.baselines.ablations) {
+    const cfg = parseSearchConfig({ ...searchConfig, terms: { ...searchConfig.terms, [term]: false } }, `search without ${term}`);
+    const s = await search(`search-no-${term}`, cfg);
+    const r = await finetune(`student-no-${term}`, s.result.genotype, { name: `search-no-${term}`, key: s.key });
+    rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', figures: r.figures, genotype: s.result.genotype.cells[0] });
+  }
+  if (config.baselines.paperMode) {
+    const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined }, 'paper-mode search');
+    const s = await search('search-paper', cfg);
+    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key });
+    rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', figures: r.figures, genotype: s.result.genotype.cells[0] });
+  }
+
+  // 5. report
+  const alpha = JSON.parse(readFileSync(join(outDir, 'search', 'alpha.json'), 'utf8'));
+  writeReport(outDir, { rows, genotype: main.result.genotype, alpha, teacher: rows[0] }, log);
+  return { rows, genotype: main.result.genotype };
+}

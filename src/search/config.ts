@@ -1,0 +1,90 @@
+// The search configuration (one zod schema: types, defaults, error messages), with the two modes
+// of METHOD.md: 'paper' reproduces the reference (its operators, alpha lr 2e-5, single-level,
+// sampled-genotype validation, pads in the KL terms); 'default' is the corrected behaviour.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { METRIC_PATTERN } from '../train/config.js';
+
+const positiveInt = z.number().int().positive();
+const positive = z.number().positive().finite();
+
+const termsSchema = z.object({
+  ce: z.boolean().default(true),
+  embedding: z.boolean().default(true),
+  hidden: z.boolean().default(true),
+  logits: z.boolean().default(true),
+  efficiency: z.boolean().default(true),
+}).strict().default({});
+
+export const searchConfigSchema = z.object({
+  mode: z.enum(['default', 'paper']).default('default'),
+  /** A custom operator list (registry names); default: the mode's set. */
+  operators: z.array(z.string()).min(2).optional(),
+  /** Student hidden size; default 64 for a NextItNet teacher, 32 for SASRec/BERT4Rec (METHOD.md). */
+  hidden: positiveInt.optional(),
+  cells: positiveInt.default(4),
+  nodes: positiveInt.default(3),
+  /** One genotype per cell instead of one shared by all cells. */
+  perCell: z.boolean().default(false),
+  dropout: z.number().min(0).lt(1).default(0.1),
+  /** 'all': every operator computed and weighted by the one-hot (the reference); 'single-path': only the sampled one (GDAS). */
+  estimator: z.enum(['all', 'single-path']).optional(),
+  epochs: positiveInt.default(20),
+  batchSize: positiveInt.default(128),
+  maxLength: positiveInt.default(50),
+  seed: z.number().int().min(0).max(2 ** 53 - 1).default(1),
+  gamma: z.number().min(0).max(1).default(0.5),
+  beta: z.number().min(0).finite().optional(),
+  terms: termsSchema,
+  /** Logit distillation temperature. */
+  temperature: positive.default(1),
+  gumbel: z.object({
+    initial: positive.default(1),
+    decay: z.number().positive().max(1).default(0.8),
+    everyEpochs: positiveInt.default(5),
+  }).strict().default({}),
+  optimizer: z.object({ lr: positive.default(5e-3), weightDecay: z.number().min(0).default(5e-4), clipNorm: positive.nullable().default(5) }).strict().default({}),
+  alphaOptimizer: z.object({ lr: positive.optional(), weightDecay: z.number().min(0).default(1e-4) }).strict().default({}),
+  /** First-order bi-level (alpha stepped on a held-out slice of the training sequences); default mode only. */
+  bilevel: z.boolean().default(false),
+  heldOutFraction: z.number().gt(0).lt(1).default(0.2),
+  validation: z.object({
+    protocol: z.enum(['full', 'sampled']).default('full'),
+    metric: z.string().regex(METRIC_PATTERN, "expected a metric like 'ndcg@10'").default('ndcg@10'),
+    /** 'argmax': validate the derived genotype; 'sampled': a Gumbel sample per batch (the reference). */
+    genotype: z.enum(['argmax', 'sampled']).optional(),
+    batchSize: positiveInt.default(256),
+  }).strict().default({}),
+  /** Keep the teacher's signals of every training sequence in memory after the first epoch. */
+  cacheTeacher: z.boolean().default(false),
+}).strict().transform((c) => {
+  const paper = c.mode === 'paper';
+  return {
+    ...c,
+    estimator: c.estimator ?? (paper ? 'all' as const : 'single-path' as const),
+    beta: c.beta ?? 8,
+    alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 3e-3) },
+    validation: { ...c.validation, genotype: c.validation.genotype ?? (paper ? 'sampled' as const : 'argmax' as const) },
+  };
+}).superRefine((c, ctx) => {
+  if (c.bilevel && c.mode === 'paper') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bilevel'], message: 'paper mode is single-level (the reference); use mode "default" for bi-level' });
+});
+
+export type SearchConfig = z.output<typeof searchConfigSchema>;
+export type SearchConfigInput = z.input<typeof searchConfigSchema>;
+
+export function parseSearchConfig(json: unknown, source: string): SearchConfig {
+  const r = searchConfigSchema.safeParse(json);
+  if (r.success) return r.data;
+  throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message}`).join('; ')}`);
+}
+
+export function readSearchConfig(path: string): SearchConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
+  }
+  return parseSearchConfig(json, path);
+}

@@ -1,0 +1,125 @@
+// Target-oriented distillation (METHOD.md "Search", the loss):
+//   (1 - gamma) CE + gamma (L_emb + L_hid + L_logit) + beta L_E
+// L_emb: MSE(P_e(student embedding), teacher embedding); L_hid: the EMD many-to-many mapping of the
+// student's cell outputs (projected by a shared P_h) onto the teacher's intermediates, with KL
+// costs; L_logit: KL(teacher || student) of the logits; L_E: the efficiency cost of the sampled
+// operators. Every term can be switched off for ablations; each one's value is reported.
+//
+// Default mode averages the KL terms over real (non-padding) positions; paper mode keeps the
+// reference's pads and averages over the batch only (the sum over positions / B). The reference
+// also passed its KL arguments the other way round; both modes use KL(teacher || student), the
+// direction the method describes (the student is the one that learns).
+import { F, Tensor, noGrad, nn, type Rng } from '../engine/index.js';
+import { paddingMask } from '../models/common.js';
+import type { DistillationSignals } from '../models/types.js';
+import { EmdLayerMapping } from './emd.js';
+
+export interface DistillTerms {
+  ce: boolean;
+  embedding: boolean;
+  hidden: boolean;
+  logits: boolean;
+  efficiency: boolean;
+}
+
+export interface DistillOptions {
+  gamma: number;
+  beta: number;
+  terms: DistillTerms;
+  /** 'emd': learned many-to-many mapping; 'fixed': student layer i <-> teacher layer ceil((i+1) M / K) - 1 (plain KD). */
+  mapping: 'emd' | 'fixed';
+  /** KL over real positions (default mode) or over all positions with batch-only averaging (paper). */
+  maskPads: boolean;
+  /** Logit temperature T of L_logit. */
+  temperature: number;
+}
+
+/** Loss values of one step (plain numbers, for the logs). */
+export interface LossParts {
+  total: number;
+  ce: number;
+  embedding: number;
+  hidden: number;
+  logits: number;
+  efficiency: number;
+}
+
+export class Distiller extends nn.Module {
+  readonly embeddingProjection: nn.Linear;
+  readonly hiddenProjection: nn.Linear;
+  readonly emd: EmdLayerMapping;
+  /** True when the last loss solved an EMD flow that afterStep() has not applied yet. */
+  private pending = false;
+
+  constructor(readonly studentHidden: number, readonly teacherHidden: number, readonly studentLayers: number,
+    readonly teacherLayers: number, readonly options: DistillOptions, rng: Rng) {
+    super();
+    this.embeddingProjection = this.child('embeddingProjection', new nn.Linear(studentHidden, teacherHidden, rng));
+    this.hiddenProjection = this.child('hiddenProjection', new nn.Linear(studentHidden, teacherHidden, rng));
+    this.emd = new EmdLayerMapping(studentLayers, teacherLayers);
+  }
+
+  /** KL(softmax(teacher) || softmax(student)) over the last axis, with this mode's averaging. */
+  private kl(teacher: Tensor, student: Tensor, mask: Tensor, temperature = 1): Tensor {
+    if (this.options.maskPads) return F.distillKL(teacher, student, temperature, mask);
+    const T = student.shape[student.rank - 2];
+    return F.mulScalar(F.distillKL(teacher, student, temperature, null), T);
+  }
+
+  /**
+   * The loss of one batch. `inputs` [B, T] (for the padding mask), `targets` [B, T] (0 = no target),
+   * `efficiency` the L_E tensor (or null when not searching). The EMD flow of this step is kept
+   * for `afterStep()`.
+   */
+  loss(student: DistillationSignals, teacher: DistillationSignals | null, inputs: Tensor, targets: Tensor,
+    efficiency: Tensor | null): { loss: Tensor; parts: LossParts } {
+    const { gamma, beta, terms } = this.options;
+    const parts: LossParts = { total: 0, ce: 0, embedding: 0, hidden: 0, logits: 0, efficiency: 0 };
+    const weighted: Tensor[] = [];
+    const add = (t: Tensor, w: number, key: keyof LossParts): void => {
+      parts[key] = t.item();
+      if (w !== 0) weighted.push(w === 1 ? t : F.mulScalar(t, w));
+    };
+    if (terms.ce) add(F.crossEntropy(student.logits, targets, 0), teacher ? 1 - gamma : 1, 'ce');
+    if (teacher) {
+      const mask = paddingMask(inputs);
+      if (terms.embedding) add(F.mse(this.embeddingProjection.forward(student.embedding), teacher.embedding), gamma, 'embedding');
+      if (terms.hidden) add(this.hiddenLoss(student.intermediates, teacher.intermediates, mask), gamma, 'hidden');
+      if (terms.logits) add(this.kl(teacher.logits, student.logits, mask, this.options.temperature), gamma, 'logits');
+    }
+    if (terms.efficiency && efficiency) add(efficiency, beta, 'efficiency');
+    if (weighted.length === 0) throw new Error('distillation: every loss term is switched off');
+    const loss = weighted.reduce((a, b) => F.add(a, b));
+    parts.total = loss.item();
+    return { loss, parts };
+  }
+
+  private hiddenLoss(hs: Tensor[], ht: Tensor[], mask: Tensor): Tensor {
+    const K = hs.length, M = ht.length;
+    if (K !== this.studentLayers || M !== this.teacherLayers)
+      throw new Error(`distillation: ${K} student and ${M} teacher layers, the mapping was built for ${this.studentLayers} and ${this.teacherLayers}`);
+    const projected = hs.map((h) => this.hiddenProjection.forward(h));
+    if (this.options.mapping === 'fixed') {
+      const terms = projected.map((p, i) => this.kl(ht[Math.ceil(((i + 1) * M) / K) - 1], p, mask));
+      return F.mulScalar(terms.reduce((a, b) => F.add(a, b)), 1 / K);
+    }
+    // D_ij with gradients; the reverse costs only as values, for the teacher-side weight update
+    const D = projected.map((p) => ht.map((t) => this.kl(t, p, mask)));
+    const Dst = Float64Array.from(D.flatMap((row) => row.map((d) => d.item())));
+    const Dts = noGrad(() => Float64Array.from(ht.flatMap((t) => projected.map((p) => this.kl(p, t, mask).item()))));
+    const step = this.emd.solve(Dst, Dts);
+    this.pending = true;
+    let sum: Tensor | null = null;
+    for (let i = 0; i < K; i++) for (let j = 0; j < M; j++) {
+      const f = step.flow[i * M + j];
+      if (f > 1e-12) { const term = F.mulScalar(D[i][j], f); sum = sum ? F.add(sum, term) : term; }
+    }
+    return sum!;
+  }
+
+  /** After the optimiser step: the BERT-EMD update of the layer weights from this step's flow. */
+  afterStep(): void {
+    if (this.pending) this.emd.update();
+    this.pending = false;
+  }
+}

@@ -1,0 +1,103 @@
+// Sampling one operator per edge: straight-through hard Gumbel-softmax over the architecture
+// weights alpha (METHOD.md "Search"), and the op that mixes an edge's operator outputs with the
+// sampled weights so that alpha receives its gradient.
+//
+// Forward: index_e = argmax_o(alpha_eo + g_eo), g ~ Gumbel(0, 1); the edge weights are the one-hot
+// of index_e. Backward (straight-through): the gradient that reaches the one-hot passes unchanged
+// to soft = softmax((alpha + g) / tau), and from there to alpha. (softmax of log_softmax(alpha) + g
+// equals softmax(alpha + g): the row constant cancels.)
+import { record } from '../engine/autograd.js';
+import { F, Rng, Tensor, empty, kernels, tensor, type FloatArray } from '../engine/index.js';
+
+/** tau_e = tau0 * decay^floor(epochIndex / every) (METHOD.md: tau0 1, decay 0.8, every 5). */
+export function temperatureAt(epochIndex: number, tau0 = 1, decay = 0.8, every = 5): number {
+  return tau0 * decay ** Math.floor(epochIndex / every);
+}
+
+export interface EdgeSample {
+  /** The sampled operator (column) of each row of alpha. */
+  index: Int32Array;
+  /** [rows, ops]: one-hot values; gradients flow to the Gumbel-softmax of alpha. */
+  weights: Tensor;
+}
+
+/** One straight-through hard Gumbel-softmax sample per row of alpha [rows, ops]. */
+export function sampleEdges(alpha: Tensor, tau: number, rng: Rng): EdgeSample {
+  const [R, O] = alpha.shape;
+  const g = new Float64Array(R * O);
+  for (let i = 0; i < g.length; i++) g[i] = rng.gumbel();
+  const av = alpha.values;
+  const index = new Int32Array(R);
+  for (let r = 0; r < R; r++) {
+    let best = 0;
+    for (let o = 1; o < O; o++) if (av[r * O + o] + g[r * O + o] > av[r * O + best] + g[r * O + best]) best = o;
+    index[r] = best;
+  }
+  const soft = F.softmax(F.mulScalar(F.add(alpha, tensor(g, [R, O], alpha.dtype)), 1 / tau));
+  return { index, weights: straightThrough(soft, index) };
+}
+
+/** The one-hot rows of `index`, with the gradient passed through to `soft` unchanged. */
+export function straightThrough(soft: Tensor, index: Int32Array): Tensor {
+  const [R, O] = soft.shape;
+  const out = empty([R, O], soft.dtype);
+  const ov = out.values as FloatArray;
+  ov.fill(0);
+  for (let r = 0; r < R; r++) ov[r * O + index[r]] = 1;
+  return record('straightThrough', out, [soft], (g) => [g]);
+}
+
+/** Fixed one-hot weights (no gradient): the argmax genotype, e.g. for validation. */
+export function oneHot(index: Int32Array, ops: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
+  const out = empty([index.length, ops], dtype);
+  const ov = out.values as FloatArray;
+  ov.fill(0);
+  index.forEach((o, r) => { ov[r * ops + o] = 1; });
+  return out;
+}
+
+/**
+ * out = sum_i weights[row, cols[i]] * ys[i]: one edge's output from the outputs of the operators
+ * it computed (all of them for the reference estimator, the sampled one for single-path; `none`
+ * is never computed, its output being zeros). Gradients: d ys[i] = w * g (none where w = 0, so an
+ * unsampled operator's weights get no gradient), d weights[row, cols[i]] = <g, ys[i]>, zero
+ * elsewhere: through the straight-through weights this is alpha's gradient.
+ */
+export function mixEdge(ys: Tensor[], cols: number[], weights: Tensor, row: number, shape: readonly number[]): Tensor {
+  if (ys.length !== cols.length) throw new Error(`mixEdge: ${ys.length} outputs for ${cols.length} columns`);
+  const [R, O] = weights.shape;
+  const wv = weights.values as FloatArray;
+  const k = kernels();
+  const out = empty(shape, weights.dtype);
+  const ov = out.values as FloatArray;
+  ov.fill(0);
+  const yv = ys.map((y) => {
+    if (y.shape.join() !== shape.join()) throw new Error(`mixEdge: output [${y.shape}] differs from [${shape}]`);
+    return F.contiguous(y).values as FloatArray;
+  });
+  yv.forEach((v, i) => { const w = wv[row * O + cols[i]]; if (w !== 0) k.axpy(w, v, ov); });
+  return record('mixEdge', out, [...ys, weights], (g) => {
+    const gv = g.values as FloatArray;
+    const dys = yv.map((_, i) => {
+      const w = wv[row * O + cols[i]];
+      if (w === 0 || !ys[i].requiresGrad) return null;
+      const d = empty(shape, weights.dtype);
+      const dv = d.values as FloatArray;
+      dv.set(gv);
+      if (w !== 1) k.scale(dv, w);
+      return d;
+    });
+    let dw: Tensor | null = null;
+    if (weights.requiresGrad) {
+      dw = empty([R, O], weights.dtype);
+      const dwv = dw.values as FloatArray;
+      dwv.fill(0);
+      const dot = new (weights.dtype === 'float64' ? Float64Array : Float32Array)(1);
+      yv.forEach((v, i) => {
+        k.gemm(false, true, 1, 1, 1, v.length, gv, 0, v, 0, dot, 0);
+        dwv[row * O + cols[i]] = dot[0];
+      });
+    }
+    return [...dys, dw];
+  });
+}

@@ -1,0 +1,97 @@
+// The AdaRec network: item + learned position embedding (dropout 0.1), K cells, a linear output
+// over all items. With every candidate operator on every edge it is the supernet the search
+// trains; with one operator per edge (a genotype) it is the derived student.
+import { F, Rng, Tensor, nn } from '../engine/index.js';
+import { NextItemModel } from '../models/next-item-model.js';
+import { layer, positionIds } from '../models/common.js';
+import type { DistillationSignals } from '../models/types.js';
+import { Cell, cellEdges, type EdgeMix } from './cell.js';
+import type { OperatorSpec } from './ops/edge-op.js';
+
+export interface AdaRecNetConfig {
+  vocabSize: number;
+  maxLength: number;
+  hidden: number;
+  cells: number;
+  nodes: number;
+  /** The operator list (alpha's columns, in order). */
+  operators: readonly OperatorSpec[];
+  /**
+   * The operators built per cell and edge, as column indices: null = the supernet (all of them
+   * everywhere); otherwise one list per cell of one column per edge (the genotype).
+   */
+  genotype: number[][] | null;
+  /** Dropout on the embedding output (METHOD.md: 0.1). */
+  dropout: number;
+}
+
+/** How the supernet's edges are mixed in the next forwards: weights and which columns to compute. */
+export interface NetworkMix {
+  weights: Tensor;
+  /** Per alpha row (cells x edges when per-cell, edges when shared), the columns to compute. */
+  active: number[][];
+  /** True when alpha has one row block per cell. */
+  perCell: boolean;
+}
+
+export class AdaRecNet extends NextItemModel {
+  readonly itemEmbedding: nn.Embedding;
+  readonly positionEmbedding: nn.Embedding;
+  readonly drop: nn.Dropout;
+  readonly cells: Cell[];
+  readonly output: nn.Linear;
+  /** Set by the search before a forward; null for a derived student. */
+  mix: NetworkMix | null = null;
+
+  constructor(readonly config: AdaRecNetConfig, rng: Rng) {
+    super();
+    const { vocabSize, maxLength, hidden, cells, nodes, operators, genotype } = config;
+    const E = cellEdges(nodes).length;
+    if (genotype && (genotype.length !== cells || genotype.some((g) => g.length !== E)))
+      throw new Error(`a genotype needs ${cells} cells x ${E} edges of operator columns`);
+    this.itemEmbedding = this.child('itemEmbedding', new nn.Embedding(vocabSize, hidden, rng, 1 / Math.sqrt(hidden)));
+    this.positionEmbedding = this.child('positionEmbedding', new nn.Embedding(maxLength, hidden, rng, 1 / Math.sqrt(hidden)));
+    this.drop = this.child('dropout', new nn.Dropout(config.dropout, rng));
+    const all = operators.map((_, o) => o);
+    this.cells = Array.from({ length: cells }, (_, k) => this.child(`cells.${k}`, new Cell(hidden, nodes, operators,
+      genotype ? genotype[k].map((o) => [o]) : Array.from({ length: E }, () => all), rng)));
+    this.output = this.child('output', new nn.Linear(hidden, vocabSize, rng));
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get edgesPerCell(): number {
+    return this.cells[0].edges.length;
+  }
+
+  private embed(ids: Tensor): Tensor {
+    const [B, T] = ids.shape;
+    if (T > this.config.maxLength) throw new Error(`AdaRecNet: ${T} positions, the position embedding has ${this.config.maxLength}`);
+    const e = F.add(this.itemEmbedding.forward(ids), this.positionEmbedding.forward(positionIds(B, T)));
+    return this.drop.forward(e);
+  }
+
+  private cellMix(k: number): EdgeMix | null {
+    const m = this.mix;
+    if (!m) return null;
+    const E = this.edgesPerCell, offset = m.perCell ? k * E : 0;
+    return { weights: m.weights, rowOffset: offset, active: m.active.slice(offset, offset + E) };
+  }
+
+  hidden(ids: Tensor): Tensor {
+    let x = this.embed(ids);
+    this.cells.forEach((c, k) => { const input = x; x = layer(() => c.forward(input, this.cellMix(k))); });
+    return x;
+  }
+
+  /** Intermediates are the K cell outputs. */
+  signals(ids: Tensor): DistillationSignals {
+    const embedding = this.embed(ids);
+    const intermediates: Tensor[] = [];
+    let x = embedding;
+    this.cells.forEach((c, k) => { x = c.forward(x, this.cellMix(k)); intermediates.push(x); });
+    return { embedding, intermediates, logits: this.output.forward(x) };
+  }
+}

@@ -1,0 +1,371 @@
+// The search loop (METHOD.md "Search"): a supernet student trained against a frozen teacher with
+// the distillation loss, alpha sampled per step by straight-through Gumbel-softmax, single-level
+// (alpha and weights stepped on the same batch, as the reference) or first-order bi-level (alpha
+// stepped on a held-out slice). Every epoch validates (the argmax genotype, or a sampled one as the
+// reference), records alpha's probabilities and entropy, and writes an atomic checkpoint from
+// which a killed search resumes to the same result. At the end the best epoch's alpha gives the
+// genotype.
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { F, Rng, backward, noGrad, nn, optim, tensor, tidy, zeros, type Tensor } from '../engine/index.js';
+import { nextItemBatch } from '../data/batch.js';
+import { evaluate } from '../eval/evaluate.js';
+import { DEFAULT_KS } from '../eval/metrics.js';
+import { modelScorer, type Scorer } from '../eval/scorer.js';
+import type { SequentialRecommender } from '../models/types.js';
+import {
+  assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
+  writeFileAtomic, type TrainProgress,
+} from '../train/checkpoint.js';
+import { createProgress, formatSeconds, type ProgressMode } from '../train/progress.js';
+import { METRIC_PATTERN } from '../train/config.js';
+import { TrainingAborted, derivedSeed, trainingSequences, truncateLog, type TrainData } from '../train/trainer.js';
+import { cellEdges } from './cell.js';
+import type { SearchConfig } from './config.js';
+import { Distiller, type LossParts } from './distill.js';
+import type { EmdLayerMappingState } from './emd.js';
+import { alphaEntropy, alphaProbabilities, deriveGenotype, type Genotype } from './genotype.js';
+import { oneHot, sampleEdges, temperatureAt } from './gumbel.js';
+import { AdaRecNet } from './network.js';
+import { TeacherCache } from './teacher-cache.js';
+import { modeOperators, opCosts, operatorsByName } from './operators.js';
+import type { OperatorSpec } from './ops/edge-op.js';
+
+export interface SearchOptions {
+  config: SearchConfig;
+  /** The trained teacher (frozen: eval mode, no gradients). */
+  teacher: SequentialRecommender;
+  /** Teacher hidden size (for the projections) and kind (for the default student size). */
+  teacherHidden: number;
+  teacherKind: string;
+  data: TrainData;
+  outDir: string;
+  resume?: boolean;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  progress?: ProgressMode | 'auto';
+  onBatchEnd?: (info: { epoch: number; batch: number; step: number; parts: LossParts }) => void;
+}
+
+/** One line of search.jsonl. */
+export interface SearchEpochRecord {
+  epoch: number;
+  temperature: number;
+  /** Mean of each loss term over the epoch's steps. */
+  loss: LossParts;
+  steps: number;
+  seconds: number;
+  evalSeconds: number;
+  metrics: Record<string, number>;
+  /** Mean entropy of softmax(alpha) over the edges, nats (ln(#ops) = uniform). */
+  alphaEntropy: number;
+  /** The argmax genotype after this epoch (shared: one cell's list). */
+  genotype: string[][];
+  improved: boolean;
+  bestEpoch: number | null;
+}
+
+export interface SearchResult {
+  genotype: Genotype;
+  bestEpoch: number | null;
+  bestMetrics: Record<string, number> | null;
+  epochsRun: number;
+  entropy: number[];
+}
+
+/** The alpha history in alpha.json: probabilities per epoch, for the heatmap. */
+export interface AlphaHistory {
+  operators: string[];
+  edges: string[];
+  /** epochs[e][row][op] = softmax(alpha) after epoch e + 1. */
+  epochs: number[][][];
+  entropy: number[];
+}
+
+/** Everything the search trains, as one module for checkpoints: the supernet, the projections and alpha. */
+class SearchModules extends nn.Module {
+  readonly net: AdaRecNet;
+  readonly distiller: Distiller;
+  readonly alpha: Tensor;
+
+  constructor(net: AdaRecNet, distiller: Distiller, rows: number, ops: number, rng: Rng) {
+    super();
+    this.net = this.child('net', net);
+    this.distiller = this.child('distiller', distiller);
+    const a = zeros([rows, ops]);
+    const av = a.values;
+    for (let i = 0; i < av.length; i++) av[i] = 0.01 * rng.normal();
+    this.alpha = this.param('alpha', a);
+  }
+}
+
+const SHUFFLE_STREAM = 11, GUMBEL_STREAM = 12, HELD_OUT_STREAM = 13, VALID_STREAM = 14;
+
+export function searchOperators(config: SearchConfig): readonly OperatorSpec[] {
+  return config.operators ? operatorsByName(config.operators) : modeOperators(config.mode);
+}
+
+export function studentHidden(config: SearchConfig, teacherKind: string): number {
+  return config.hidden ?? (teacherKind === 'nextitnet' ? 64 : 32);
+}
+
+/** Which operator columns each alpha row computes this step. */
+function activeColumns(index: Int32Array, operators: readonly OperatorSpec[], estimator: SearchConfig['estimator']): number[][] {
+  const real = operators.map((o, i) => (o.kind === 'none' ? -1 : i)).filter((i) => i >= 0);
+  return Array.from(index, (o) => (estimator === 'all' ? real : operators[o].kind === 'none' ? [] : [o]));
+}
+
+function argmaxRows(alpha: ArrayLike<number>, ops: number): Int32Array {
+  const rows = alpha.length / ops, out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let o = 1; o < ops; o++) if (alpha[r * ops + o] > alpha[r * ops + best]) best = o;
+    out[r] = best;
+  }
+  return out;
+}
+
+interface SearchExtra {
+  emd: EmdLayerMappingState;
+  history: AlphaHistory;
+  bestAlpha: number[] | null;
+}
+
+export async function runSearch(o: SearchOptions): Promise<SearchResult> {
+  const { config, teacher, data, outDir } = o;
+  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const mode = o.progress ?? 'auto';
+  const bar = createProgress(mode === 'auto' ? (!o.log && process.stderr.isTTY ? 'bar' : 'lines') : mode, log);
+  const vocabSize = data.dataset.numItems + 1;
+  if (teacher.vocabSize !== vocabSize) throw new Error(`the teacher scores ${teacher.vocabSize - 1} items, the data has ${vocabSize - 1}`);
+  const operators = searchOperators(config);
+  const O = operators.length, E = cellEdges(config.nodes).length, K = config.cells;
+  const rows = config.perCell ? K * E : E;
+  const C = studentHidden(config, o.teacherKind), T = config.maxLength;
+
+  // training sequences; in bi-level mode a held-out slice of them steps alpha
+  const all = trainingSequences(data.split, T);
+  if (all.length === 0) throw new Error('no training sequence has two or more items');
+  let train = all, heldOut: Int32Array[] = [];
+  if (config.bilevel) {
+    const order = Int32Array.from({ length: all.length }, (_, i) => i);
+    new Rng(derivedSeed(config.seed, HELD_OUT_STREAM, 0)).shuffle(order);
+    const n = Math.max(1, Math.round(all.length * config.heldOutFraction));
+    heldOut = Array.from(order.subarray(0, n), (i) => all[i]);
+    train = Array.from(order.subarray(n), (i) => all[i]);
+  }
+
+  mkdirSync(outDir, { recursive: true });
+  const lastPath = join(outDir, 'last.ckpt'), bestPath = join(outDir, 'best.ckpt');
+  const logPath = join(outDir, 'search.jsonl'), stepsPath = join(outDir, 'steps.jsonl');
+  for (const f of ['last.ckpt', 'best.ckpt', 'config.json', 'search.jsonl', 'steps.jsonl', 'alpha.json', 'genotype.json', 'result.json']) removeStaleTempFiles(outDir, f);
+  if (!o.resume && existsSync(lastPath)) throw new Error(`${outDir} already holds a search (last.ckpt): resume it or choose another folder`);
+
+  const modelRng = new Rng(config.seed);
+  const gumbelRng = new Rng(derivedSeed(config.seed, GUMBEL_STREAM, 0));
+  const validRng = new Rng(derivedSeed(config.seed, VALID_STREAM, 0));
+  const rngs = { model: modelRng, gumbel: gumbelRng, valid: validRng };
+  const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout }, modelRng);
+  const teacherLayers = noGrad(() => tidy(() => teacher.signals(tensor(new Int32Array(T).fill(1), [1, T], 'int32')).intermediates.length));
+  const distiller = new Distiller(C, o.teacherHidden, K, teacherLayers, {
+    gamma: config.gamma, beta: config.beta, terms: config.terms, mapping: 'emd', maskPads: config.mode !== 'paper', temperature: config.temperature,
+  }, modelRng);
+  const state = new SearchModules(net, distiller, rows, O, modelRng);
+  const weightParams = [...net.parameters(), ...distiller.parameters()];
+  const wOpt = new optim.AdamW(weightParams, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+  const aOpt = new optim.AdamW([state.alpha], { lr: config.alphaOptimizer.lr, weightDecay: config.alphaOptimizer.weightDecay });
+  // METHOD.md's cost vector: each op counted at the reference's L = 100, C = 128
+  const costs = tensor(opCosts(operators), [O], state.alpha.dtype);
+  const edgeNames = Array.from({ length: rows }, (_, r) => {
+    const e = cellEdges(config.nodes)[r % E];
+    return `${config.perCell ? `cell ${Math.floor(r / E)} ` : ''}${e.from === 0 ? 'x' : e.from}→${e.to}`;
+  });
+
+  let progress: TrainProgress = { epoch: 0, step: 0, bestMetric: null, bestEpoch: null, bestMetrics: null, badEpochs: 0, stopped: false };
+  let extra: SearchExtra = { emd: distiller.emd.state(), history: { operators: operators.map((x) => x.name), edges: edgeNames, epochs: [], entropy: [] }, bestAlpha: null };
+  teacher.eval();
+  try {
+    if (o.resume && existsSync(lastPath)) {
+      const ckpt = readCheckpoint<SearchConfig>(lastPath);
+      assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
+      restoreCheckpoint(ckpt, lastPath, { model: state, optimizers: { weights: wOpt, alpha: aOpt }, rngs });
+      progress = ckpt.meta.progress;
+      extra = ckpt.meta.extra as unknown as SearchExtra;
+      distiller.emd.loadState(extra.emd);
+      truncateLog(logPath, progress.epoch);
+      truncateLog(stepsPath, progress.epoch);
+      log(`resuming ${outDir} after epoch ${progress.epoch}`);
+    }
+    writeFileAtomic(join(outDir, 'config.json'), [Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]);
+    log(`search (${config.mode} mode, ${config.estimator} estimator${config.bilevel ? ', bi-level' : ''}): ${K} cells x ${config.nodes} nodes, ` +
+      `${O} operators, hidden ${C}, supernet ${net.parameterCount().toLocaleString('en-US')} parameters; ${train.length} training sequences` +
+      `${config.bilevel ? ` + ${heldOut.length} held out for alpha` : ''}; teacher ${teacherLayers} intermediate layers`);
+
+    const metricName = config.validation.metric;
+    const ks = [...new Set([...DEFAULT_KS, Number(METRIC_PATTERN.exec(metricName)![2])])].sort((a, b) => a - b);
+    const B = config.batchSize, batches = Math.ceil(train.length / B);
+    const cellsFactor = config.perCell ? 1 / K : 1;
+    const cache = config.cacheTeacher ? new TeacherCache(train.length, T) : null;
+
+    /** Forward + loss of one batch under a fresh Gumbel sample; `cached` = the batch's indices into train. */
+    const stepLoss = (batch: Int32Array[], tau: number, cached: Int32Array | null): { loss: Tensor; parts: LossParts } => {
+      const { inputs, targets } = nextItemBatch(batch, T);
+      const compute = () => noGrad(() => teacher.signals(inputs));
+      const t = cache && cached ? cache.get(cached, compute) : compute();
+      const sample = sampleEdges(state.alpha, tau, gumbelRng);
+      net.mix = { weights: sample.weights, active: activeColumns(sample.index, operators, config.estimator), perCell: config.perCell };
+      const s = net.signals(inputs);
+      const eff = F.mulScalar(F.sum(F.mul(sample.weights, costs)), cellsFactor);
+      return distiller.loss(s, t, inputs, targets, eff);
+    };
+
+    while (progress.epoch < config.epochs) {
+      const epochIndex = progress.epoch, epoch = epochIndex + 1;
+      const tau = temperatureAt(epochIndex, config.gumbel.initial, config.gumbel.decay, config.gumbel.everyEpochs);
+      state.train();
+      const order = Int32Array.from({ length: train.length }, (_, i) => i);
+      new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
+      const heldOrder = Int32Array.from({ length: heldOut.length }, (_, i) => i);
+      if (heldOut.length) new Rng(derivedSeed(config.seed, HELD_OUT_STREAM, epoch)).shuffle(heldOrder);
+      bar.start(`search epoch ${epoch}/${config.epochs} (tau ${tau.toFixed(3)})`, train.length);
+      const started = performance.now();
+      const sums: LossParts = { total: 0, ce: 0, embedding: 0, hidden: 0, logits: 0, efficiency: 0 };
+      const stepLines: string[] = [];
+      let done = 0;
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) {
+          bar.stop();
+          throw new TrainingAborted(`search interrupted in epoch ${epoch}; ${lastPath} holds epoch ${progress.epoch}: resume to continue`);
+        }
+        const batchIdx = order.subarray(b * B, Math.min(train.length, (b + 1) * B));
+        const batch = Array.from(batchIdx, (i) => train[i]);
+        if (config.bilevel) {
+          // first-order DARTS: alpha's step on a held-out batch, the weights untouched
+          const hb = Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOut[heldOrder[(b * B + i) % heldOut.length]]);
+          tidy(() => {
+            const { loss } = stepLoss(hb, tau, null);
+            wOpt.zeroGrad(); aOpt.zeroGrad();
+            backward(loss);
+            aOpt.step();
+          });
+          distiller.afterStep();
+          wOpt.zeroGrad(); aOpt.zeroGrad();
+        }
+        const parts = tidy(() => {
+          const { loss, parts } = stepLoss(batch, tau, batchIdx);
+          wOpt.zeroGrad(); aOpt.zeroGrad();
+          backward(loss);
+          if (config.optimizer.clipNorm !== null) optim.clipGradNorm(weightParams, config.optimizer.clipNorm);
+          wOpt.step();
+          if (!config.bilevel) aOpt.step();
+          return parts;
+        });
+        distiller.afterStep();
+        wOpt.zeroGrad(); aOpt.zeroGrad();
+        net.mix = null;
+        if (!Number.isFinite(parts.total)) {
+          bar.stop();
+          throw new Error(`search epoch ${epoch}, batch ${b + 1}: the loss is ${parts.total}; ${lastPath} holds epoch ${progress.epoch} (try a lower optimizer.lr)`);
+        }
+        progress.step++;
+        for (const k of Object.keys(sums) as (keyof LossParts)[]) sums[k] += parts[k] * batch.length;
+        stepLines.push(JSON.stringify({ epoch, step: progress.step, tau, ...parts }));
+        done += batch.length;
+        bar.update(done, sums.total / done);
+        o.onBatchEnd?.({ epoch, batch: b, step: progress.step, parts });
+        await yieldToEventLoop();
+      }
+      bar.stop();
+      const seconds = (performance.now() - started) / 1000;
+
+      // validate: the argmax genotype (default) or a fresh Gumbel sample per batch (the reference)
+      const evalStarted = performance.now();
+      const alphaValues = Float64Array.from(state.alpha.values);
+      const { scorer, dispose } = validationScorer(net, T, config, alphaValues, operators, validRng, tau);
+      const { metrics } = evaluate(scorer, data.split.valid, {
+        protocol: config.validation.protocol, negatives: data.negatives ?? undefined, ks, batchSize: config.validation.batchSize,
+      });
+      dispose();
+      net.mix = null;
+      const evalSeconds = (performance.now() - evalStarted) / 1000;
+
+      const value = metrics[metricName];
+      const improved = Number.isFinite(value) && (progress.bestMetric === null || value > progress.bestMetric);
+      progress = improved
+        ? { ...progress, epoch, bestMetric: value, bestEpoch: epoch, bestMetrics: metrics, badEpochs: 0 }
+        : { ...progress, epoch, badEpochs: progress.badEpochs + 1 };
+      const entropy = alphaEntropy(alphaValues, O);
+      extra = {
+        emd: distiller.emd.state(),
+        history: { ...extra.history, epochs: [...extra.history.epochs, alphaProbabilities(alphaValues, O)], entropy: [...extra.history.entropy, entropy] },
+        bestAlpha: improved ? Array.from(alphaValues) : extra.bestAlpha,
+      };
+      const genotype = deriveGenotype(alphaValues, operators, config.nodes, K);
+      const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / done])) as unknown as LossParts;
+      const record: SearchEpochRecord = {
+        epoch, temperature: tau, loss: mean, steps: batches, seconds, evalSeconds, metrics, alphaEntropy: entropy,
+        genotype: config.perCell ? genotype.cells : [genotype.cells[0]], improved, bestEpoch: progress.bestEpoch,
+      };
+      appendFileSync(stepsPath, stepLines.map((l) => l + '\n').join(''));
+      appendFileSync(logPath, JSON.stringify(record) + '\n');
+      writeFileAtomic(join(outDir, 'alpha.json'), [Buffer.from(JSON.stringify(extra.history) + '\n', 'utf8')]);
+      const ckpt = captureCheckpoint<SearchConfig>({
+        model: state, optimizer: null, optimizers: { weights: wOpt, alpha: aOpt }, rngs,
+        meta: { vocabSize, config, manifestHash: data.manifestHash, progress, extra: extra as unknown as Record<string, unknown> },
+      });
+      if (improved) saveCheckpoint(bestPath, ckpt);
+      saveCheckpoint(lastPath, ckpt);
+      log(`search epoch ${epoch}/${config.epochs}: loss ${mean.total.toFixed(4)} (ce ${mean.ce.toFixed(3)}, emb ${mean.embedding.toFixed(3)}, ` +
+        `hid ${mean.hidden.toFixed(3)}, logit ${mean.logits.toFixed(3)}, eff ${mean.efficiency.toFixed(3)}), ${metricName} ${(value ?? NaN).toFixed(4)}, ` +
+        `alpha entropy ${entropy.toFixed(4)} (uniform ${Math.log(O).toFixed(4)}), ${formatSeconds(seconds)}, eval ${formatSeconds(evalSeconds)}` +
+        `${improved ? ' *best*' : ''}\n  genotype: ${genotype.cells[0].join(', ')}`);
+    }
+
+    const finalAlpha = extra.bestAlpha ?? Array.from(state.alpha.values);
+    const genotype = deriveGenotype(finalAlpha, operators, config.nodes, K);
+    writeFileAtomic(join(outDir, 'genotype.json'), [Buffer.from(JSON.stringify(genotype, null, 2) + '\n', 'utf8')]);
+    const result: SearchResult = { genotype, bestEpoch: progress.bestEpoch, bestMetrics: progress.bestMetrics, epochsRun: progress.epoch, entropy: extra.history.entropy };
+    writeFileAtomic(join(outDir, 'result.json'), [Buffer.from(JSON.stringify(result, null, 2) + '\n', 'utf8')]);
+    log(`search done: best epoch ${result.bestEpoch}; genotype ${genotype.cells[0].join(', ')}`);
+    return result;
+  } finally {
+    bar.stop();
+    net.mix = null;
+    state.dispose();
+    costs.dispose();
+  }
+}
+
+/** Scores the supernet under the validation genotype rule. */
+function validationScorer(net: AdaRecNet, T: number, config: SearchConfig, alpha: Float64Array, operators: readonly OperatorSpec[],
+  rng: Rng, tau: number): { scorer: Scorer; dispose: () => void } {
+  const O = operators.length;
+  const base = modelScorer(net, T, 'supernet');
+  if (config.validation.genotype === 'argmax') {
+    const index = argmaxRows(alpha, O);
+    const weights = oneHot(index, O, net.itemEmbedding.weight.dtype as 'float32' | 'float64');
+    return {
+      scorer: {
+        name: base.name, vocabSize: base.vocabSize,
+        score: (inputs) => {
+          net.mix = { weights, active: activeColumns(index, operators, 'single-path'), perCell: config.perCell };
+          return base.score(inputs);
+        },
+      },
+      dispose: () => weights.dispose(),
+    };
+  }
+  const alphaT = tensor(alpha, [alpha.length / O, O], net.itemEmbedding.weight.dtype);
+  return {
+    scorer: {
+      name: base.name, vocabSize: base.vocabSize,
+      score: (inputs) => noGrad(() => tidy(() => {
+        const s = sampleEdges(alphaT, tau, rng);
+        net.mix = { weights: s.weights, active: activeColumns(s.index, operators, 'single-path'), perCell: config.perCell };
+        return base.score(inputs);
+      })),
+    },
+    dispose: () => alphaT.dispose(),
+  };
+}

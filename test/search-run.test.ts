@@ -1,0 +1,149 @@
+// The search loop, the student finetune and the pipeline, end to end on small generated data:
+// logs and artefacts, alpha moving, resume after an interruption to the same result, the
+// distillation trainer, and stage skipping in `adarec run`.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSearchConfig, type SearchConfigInput } from '../src/search/config.js';
+import { runSearch, type SearchEpochRecord } from '../src/search/search.js';
+import { train } from '../src/train/trainer.js';
+import { parseTrainConfig } from '../src/train/config.js';
+import { loadTrainedModel } from '../src/train/load.js';
+import { readCheckpoint } from '../src/train/checkpoint.js';
+import { parseRunConfig } from '../src/pipeline/config.js';
+import { runPipeline } from '../src/pipeline/run.js';
+import { tinyData } from './train-fixture.js';
+
+const data = tinyData({ users: 240, items: 50 }, 20);
+const quiet = (): void => {};
+let root = '', teacherCkpt = '';
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'adarec-search-'));
+  await train({
+    config: parseTrainConfig({ model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2, 1, 2] }, maxLength: 12, epochs: 3, optimizer: { lr: 0.01 } }, 'teacher'),
+    data, outDir: join(root, 'teacher'), log: quiet,
+  });
+  teacherCkpt = join(root, 'teacher', 'best.ckpt');
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const base: SearchConfigInput = { hidden: 8, cells: 2, nodes: 2, epochs: 3, maxLength: 12, batchSize: 64, alphaOptimizer: { lr: 0.05 }, beta: 0.1 };
+
+async function search(name: string, extra: SearchConfigInput = {}, o: { signal?: AbortSignal; resume?: boolean; onBatchEnd?: (i: { step: number }) => void } = {}) {
+  const t = loadTrainedModel(teacherCkpt);
+  try {
+    return await runSearch({
+      config: parseSearchConfig({ ...base, ...extra }, name), teacher: t.model, teacherHidden: 16, teacherKind: 'nextitnet',
+      data, outDir: join(root, name), log: quiet, ...o,
+    });
+  } finally {
+    t.model.dispose();
+  }
+}
+
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+describe('search', () => {
+  it('writes its logs and artefacts; alpha moves and its entropy falls', async () => {
+    const r = await search('s1');
+    const dir = join(root, 's1');
+    const epochs = lines(join(dir, 'search.jsonl')) as SearchEpochRecord[];
+    assert.equal(epochs.length, 3);
+    const steps = lines(join(dir, 'steps.jsonl'));
+    assert.equal(steps.length, epochs.reduce((s, e) => s + e.steps, 0));
+    for (const s of steps) for (const k of ['ce', 'embedding', 'hidden', 'logits', 'efficiency', 'total']) assert.ok(Number.isFinite(s[k]), `step term ${k}`);
+    assert.ok(steps.some((s) => s.hidden > 0) && steps.some((s) => s.logits > 0));
+    assert.deepEqual(r.entropy, epochs.map((e) => e.alphaEntropy));
+    assert.ok(r.entropy[2] < r.entropy[0] && r.entropy[0] < Math.log(8), `entropy falls: ${r.entropy}`);
+    const alpha = JSON.parse(readFileSync(join(dir, 'alpha.json'), 'utf8'));
+    assert.equal(alpha.epochs.length, 3);
+    assert.equal(alpha.edges.length, 3);
+    const g = JSON.parse(readFileSync(join(dir, 'genotype.json'), 'utf8'));
+    assert.deepEqual(g.cells, r.genotype.cells);
+    assert.equal(g.cells.length, 2);
+    assert.ok(existsSync(join(dir, 'best.ckpt')));
+    const ck = readCheckpoint(join(dir, 'last.ckpt'));
+    assert.ok(ck.tensors.some((t) => t.name === 'param/alpha'));
+    assert.ok(ck.tensors.some((t) => t.name.startsWith('optimizers/alpha/')) && ck.tensors.some((t) => t.name.startsWith('optimizers/weights/')));
+    assert.equal((ck.meta.extra as any).emd.studentWeights.length, 2);
+  });
+
+  it('resumes an interrupted search to the same alpha, weights and genotype', async () => {
+    const whole = await search('whole');
+    const controller = new AbortController();
+    await assert.rejects(search('cut', {}, { signal: controller.signal, onBatchEnd: (i) => { if (i.step === 5) controller.abort(); } }), /interrupted/);
+    const resumed = await search('cut', {}, { resume: true });
+    assert.deepEqual(resumed.genotype, whole.genotype);
+    assert.deepEqual(resumed.entropy, whole.entropy);
+    const a = readCheckpoint(join(root, 'whole', 'last.ckpt')), b = readCheckpoint(join(root, 'cut', 'last.ckpt'));
+    assert.deepEqual(a.tensors.map((t) => t.name), b.tensors.map((t) => t.name));
+    a.tensors.forEach((t, i) => assert.deepEqual(Array.from(t.values), Array.from(b.tensors[i].values), t.name));
+    assert.deepEqual(readFileSync(join(root, 'cut', 'steps.jsonl'), 'utf8'), readFileSync(join(root, 'whole', 'steps.jsonl'), 'utf8'));
+  });
+
+  it('caching the teacher signals gives the same search', async () => {
+    await search('cached', { cacheTeacher: true });
+    const a = lines(join(root, 's1', 'steps.jsonl')), b = lines(join(root, 'cached', 'steps.jsonl'));
+    assert.equal(a.length, b.length);
+    a.forEach((x, i) => assert.ok(Math.abs(x.total - b[i].total) <= 1e-4 * Math.abs(x.total), `step ${i + 1}: ${x.total} vs ${b[i].total}`));
+  });
+
+  it('runs bi-level, per-cell, the all-operators estimator and paper mode', async () => {
+    const bi = await search('bilevel', { bilevel: true, epochs: 2 });
+    assert.ok(bi.entropy[1] < Math.log(8));
+    const pc = await search('percell', { perCell: true, epochs: 1, estimator: 'all' });
+    assert.equal(pc.genotype.probabilities!.length, 2 * 3);
+    const paper = await search('paper', { mode: 'paper', epochs: 1 });
+    assert.equal(paper.genotype.operators.length, 10);
+    assert.ok(paper.genotype.operators.includes('std_conv_3'));
+    assert.throws(() => parseSearchConfig({ mode: 'paper', bilevel: true }, 'x'), /bilevel/);
+  });
+});
+
+describe('student finetune and distillation', () => {
+  it('trains a derived student from the search weights, with CE + distillation, and reloads it', async () => {
+    const g = JSON.parse(readFileSync(join(root, 's1', 'genotype.json'), 'utf8'));
+    const cfg = parseTrainConfig({
+      model: { kind: 'adarec', hidden: 8, genotype: { operators: g.operators, nodes: g.nodes, cells: g.cells } }, maxLength: 12, epochs: 2,
+      init: { checkpoint: join(root, 's1', 'best.ckpt'), prefix: 'net.' }, distillation: { teacher: teacherCkpt },
+    }, 'student');
+    const logs: string[] = [];
+    const r = await train({ config: cfg, data, outDir: join(root, 'student'), log: (l) => logs.push(l) });
+    assert.ok(logs.some((l) => /initialised \d+ of \d+ tensors/.test(l)));
+    assert.ok(Number.isFinite(r.testMetrics['ndcg@10']));
+    const ck = readCheckpoint(join(root, 'student', 'last.ckpt'));
+    assert.ok(ck.tensors.some((t) => t.name.startsWith('module/distiller/param/')));
+    const m = loadTrainedModel(join(root, 'student', 'best.ckpt'));
+    assert.equal(m.model.vocabSize, 51);
+    m.model.dispose();
+    assert.throws(() => parseTrainConfig({ model: { kind: 'adarec', genotype: { operators: ['skip', 'none'], nodes: 2, cells: [['skip', 'bogus', 'none']] } } }, 'x'),
+      /genotype: .*bogus/);
+  });
+});
+
+describe('adarec run', () => {
+  it('runs every stage, writes the report, and skips finished stages when run again', async () => {
+    const config = parseRunConfig({
+      teacher: { model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, maxLength: 12, epochs: 2 },
+      search: { hidden: 8, cells: 2, nodes: 2, epochs: 2, maxLength: 12 },
+      student: { epochs: 2 }, baselines: { random: 1 }, latencyRuns: 3,
+    }, 'test');
+    const out = join(root, 'run');
+    const first = await runPipeline({ config, data, outDir: out, log: quiet });
+    assert.deepEqual(first.rows.map((r) => r.kind), ['teacher', 'student', 'baseline', 'baseline', 'baseline']);
+    for (const f of ['report.md', 'results.json', 'cell.svg', 'alpha.svg', 'tradeoff.svg']) assert.ok(existsSync(join(out, f)), f);
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /AdaRec student/);
+    const logs: string[] = [];
+    const again = await runPipeline({ config, data, outDir: out, log: (l) => logs.push(l) });
+    assert.equal(logs.filter((l) => /skipped/.test(l)).length, 6, logs.join('\n'));
+    assert.deepEqual(again.genotype, first.genotype);
+    // a second run on a folder in use is refused; a lock left by a dead process is taken over
+    writeFileSync(join(out, '.adarec-run.lock'), String(process.ppid));
+    await assert.rejects(runPipeline({ config, data, outDir: out, log: quiet }), /in use by another adarec run/);
+    writeFileSync(join(out, '.adarec-run.lock'), '999999999');
+    await runPipeline({ config, data, outDir: out, log: quiet });
+    assert.ok(!existsSync(join(out, '.adarec-run.lock')));
+  });
+});
