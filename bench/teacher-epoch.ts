@@ -2,30 +2,14 @@
 // 256, 16 blocks, dilations 1/4) on MovieLens 100K (rating >= 3, 5-core, leave-one-out training
 // sequences, length 50, batch 128), ours against the PyTorch model on the very same batches,
 // batch by batch interleaved. Prints seconds per epoch for both and the ratio.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Rng, backendName, backward, optim, tidy } from '../src/engine/index.js';
 import { NextItNet, NEXTITNET_REFERENCE } from '../src/models/nextitnet.js';
-import { readLog } from '../src/data/read-log.js';
-import { buildPrepared } from '../src/data/prepare.js';
 import { nextItemBatch } from '../src/data/batch.js';
-import { TorchProcess, torchMissing } from './torch-process.js';
+import { TorchProcess } from './torch-process.js';
+import { ml100kTrainingSequences } from './ml100k.js';
 
-const DATA = process.env.ML100K ?? fileURLToPath(new URL('../../../shared/data/ml-100k/u.data', import.meta.url));
 const B = 128, T = 50;
-const missing = torchMissing();
-if (missing) { console.error(missing); process.exit(1); }
-if (!existsSync(DATA)) { console.error(`MovieLens 100K not found at ${DATA} (set ML100K=path/to/u.data)`); process.exit(1); }
-
-const { dataset, split } = buildPrepared(readLog(DATA, { kind: 'movielens-100k' }), {
-  minRating: 3, kCore: { users: 5, items: 5 }, duplicates: 'keep-all', bySession: false,
-  split: { kind: 'leave-one-out' }, negatives: null, seed: 42,
-});
-const sequences: Int32Array[] = [];
-for (let s = 0; s + 1 < split.train.offsets.length; s++) sequences.push(split.train.items.subarray(split.train.offsets[s], split.train.offsets[s + 1]));
-const order = Array.from(sequences.keys());
-new Rng(1).shuffle(order);
-const vocab = dataset.numItems + 1;
+const { vocab, sequences, order } = ml100kTrainingSequences();
 const model = new NextItNet({ vocabSize: vocab, ...NEXTITNET_REFERENCE }, new Rng(0));
 const opt = new optim.Adam(model.parameters(), { lr: 1e-3, weightDecay: 1e-7 });
 const torch = new TorchProcess();

@@ -1,4 +1,4 @@
-// Drives bench/torch_reference.py as a child process, one JSON line per command.
+// Drives a PyTorch script (default bench/torch_reference.py) as a child process, one JSON line per command.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,13 @@ export class TorchProcess {
   private child: ChildProcessWithoutNullStreams;
   private pending: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
 
-  constructor() {
-    this.child = spawn(PYTHON, [SCRIPT], { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  /** `script`: the python file to run (default bench/torch_reference.py). */
+  constructor(script = SCRIPT) {
+    this.child = spawn(PYTHON, [script], { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     this.child.stderr.on('data', (d) => process.stderr.write(`[torch] ${d}`));
     createInterface({ input: this.child.stdout }).on('line', (line) => this.pending.shift()?.resolve(line));
     this.child.on('exit', (code) => {
-      for (const p of this.pending.splice(0)) p.reject(new Error(`torch reference exited with code ${code}`));
+      for (const p of this.pending.splice(0)) p.reject(new Error(`${script} exited with code ${code}`));
     });
   }
 
@@ -33,7 +34,7 @@ export class TorchProcess {
       this.child.stdin.write(JSON.stringify(msg) + '\n');
     });
     const reply = JSON.parse(line);
-    if (reply.error) throw new Error(`torch reference: ${reply.error}`);
+    if (reply.error) throw new Error(`torch: ${reply.error}`);
     return reply as T;
   }
 
