@@ -90,6 +90,14 @@ describe('search', () => {
     a.forEach((x, i) => assert.ok(Math.abs(x.total - b[i].total) <= 1e-4 * Math.abs(x.total), `step ${i + 1}: ${x.total} vs ${b[i].total}`));
   });
 
+  it('keeps alpha at its initial values during the warm-up epochs', async () => {
+    const r = await search('warmup', { alphaWarmupEpochs: 2 });
+    const a = JSON.parse(readFileSync(join(root, 'warmup', 'alpha.json'), 'utf8'));
+    assert.deepEqual(a.epochs[1], a.epochs[0]);
+    assert.equal(r.entropy[1], r.entropy[0]);
+    assert.notDeepEqual(a.epochs[2], a.epochs[1]);
+  });
+
   it('runs bi-level, per-cell, the all-operators estimator and paper mode', async () => {
     const bi = await search('bilevel', { bilevel: true, epochs: 2 });
     assert.ok(bi.entropy[1] < Math.log(8));

@@ -45,6 +45,12 @@ export const searchConfigSchema = z.object({
   }).strict().default({}),
   optimizer: z.object({ lr: positive.default(5e-3), weightDecay: z.number().min(0).default(5e-4), clipNorm: positive.nullable().default(5) }).strict().default({}),
   alphaOptimizer: z.object({ lr: positive.optional(), weightDecay: z.number().min(0).default(1e-4) }).strict().default({}),
+  /**
+   * Epochs in which only the weights train and alpha stays put: untrained convolutions lose to
+   * parameter-free operators early on (the DARTS collapse towards skip/pool), so a warm-up lets
+   * every operator become useful before alpha chooses.
+   */
+  alphaWarmupEpochs: z.number().int().min(0).default(0),
   /** First-order bi-level (alpha stepped on a held-out slice of the training sequences); default mode only. */
   bilevel: z.boolean().default(false),
   heldOutFraction: z.number().gt(0).lt(1).default(0.2),

@@ -223,6 +223,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     while (progress.epoch < config.epochs) {
       const epochIndex = progress.epoch, epoch = epochIndex + 1;
       const tau = temperatureAt(epochIndex, config.gumbel.initial, config.gumbel.decay, config.gumbel.everyEpochs);
+      const warmingUp = epochIndex < config.alphaWarmupEpochs;
       state.train();
       const order = Int32Array.from({ length: train.length }, (_, i) => i);
       new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
@@ -240,7 +241,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         }
         const batchIdx = order.subarray(b * B, Math.min(train.length, (b + 1) * B));
         const batch = Array.from(batchIdx, (i) => train[i]);
-        if (config.bilevel) {
+        if (config.bilevel && !warmingUp) {
           // first-order DARTS: alpha's step on a held-out batch, the weights untouched
           const hb = Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOut[heldOrder[(b * B + i) % heldOut.length]]);
           tidy(() => {
@@ -258,7 +259,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
           backward(loss);
           if (config.optimizer.clipNorm !== null) optim.clipGradNorm(weightParams, config.optimizer.clipNorm);
           wOpt.step();
-          if (!config.bilevel) aOpt.step();
+          if (!config.bilevel && !warmingUp) aOpt.step();
           return parts;
         });
         distiller.afterStep();
