@@ -14,7 +14,7 @@ import { syntheticSequences } from '../src/data/synthetic.js';
 import { BERT4Rec } from '../src/models/bert4rec.js';
 import { NextItNet } from '../src/models/nextitnet.js';
 import {
-  assertResumable, captureCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint, writeFileAtomic, type Checkpoint,
+  assertResumable, captureCheckpoint, encodeCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint, writeFileAtomic, type Checkpoint,
 } from '../src/train/checkpoint.js';
 import { buildModel, parseTrainConfig, readTrainConfig, type TrainConfigInput } from '../src/train/config.js';
 import { loadTrainedModel } from '../src/train/load.js';
@@ -60,7 +60,7 @@ function assertSameCheckpoint(a: Checkpoint, b: Checkpoint, what: string): void 
   });
   assert.deepEqual(a.meta.rngs, b.meta.rngs, `${what}: rng states`);
   assert.deepEqual(a.meta.progress, b.meta.progress, `${what}: progress`);
-  assert.deepEqual(a.meta.optimizer, b.meta.optimizer, `${what}: optimizer`);
+  assert.deepEqual(a.meta.optimizers, b.meta.optimizers, `${what}: optimizers`);
 }
 
 const withoutTimes = (r: EpochRecord): Partial<EpochRecord> => ({ ...r, seconds: 0, evalSeconds: 0, sequencesPerSecond: 0 });
@@ -116,7 +116,7 @@ describe('checkpoints', () => {
   const config = parseTrainConfig({ model: { kind: 'nextitnet', hidden: 8, dilations: [1, 2] } }, 'test');
   const progress = { epoch: 3, step: 30, bestMetric: 0.25, bestEpoch: 2, bestMetrics: { 'ndcg@10': 0.25 }, badEpochs: 1, stopped: false };
   const snapshot = (t: ReturnType<typeof trainedNextItNet>, manifestHash = 'abc123'): Checkpoint => captureCheckpoint({
-    model: t.model, optimizer: t.opt, optimizerInfo: { name: 'adam', phase: 'autoregressive' }, rngs: { model: t.rng },
+    model: t.model, optimizers: { model: { optimizer: t.opt, name: 'adam', phase: 'autoregressive' } }, rngs: { model: t.rng },
     meta: { vocabSize: 31, config, manifestHash, progress },
   });
 
@@ -131,10 +131,28 @@ describe('checkpoints', () => {
     assertSameCheckpoint(loaded, saved, 'read back');
     assert.deepEqual(loaded.meta.config, config);
     const b = trainedNextItNet(2);
-    restoreCheckpoint(loaded, path, { model: b.model, optimizer: b.opt, rngs: { model: b.rng } });
+    restoreCheckpoint(loaded, path, { model: b.model, optimizers: { model: { optimizer: b.opt } }, rngs: { model: b.rng } });
     assertSameCheckpoint(snapshot(b), saved, 'restored');
     assert.equal(b.rng.normal(), a.rng.normal(), 'the RNGs continue identically (spare included)');
     assert.equal(b.rng.uniform(), a.rng.uniform());
+  });
+
+  it('reads format version 1 (one optimizer, tensors optimizer/<param>/<slot>) as the trainer\'s model optimizer', () => {
+    const path = join(root, 'v1.ckpt');
+    const saved = snapshot(trainedNextItNet(1));
+    const { optimizers, ...meta } = saved.meta;
+    const v1 = {
+      meta: { ...meta, optimizer: optimizers.model } as unknown as Checkpoint['meta'],
+      tensors: saved.tensors.map((t) => ({ ...t, name: t.name.replace(/^optimizers\/model\/param\//, 'optimizer/') })),
+    };
+    assert.ok(v1.tensors.some((t) => t.name.startsWith('optimizer/')));
+    const bytes = Buffer.concat(encodeCheckpoint(v1));
+    bytes.writeUInt32LE(1, 8);
+    writeFileSync(path, bytes);
+    assertSameCheckpoint(readCheckpoint(path), saved, 'version 1 read back');
+    bytes.writeUInt32LE(7, 8);
+    writeFileSync(path, bytes);
+    assert.throws(() => readCheckpoint(path), /format version 7; this adarec reads versions 1 and 2/);
   });
 
   it('a failed write leaves the old file intact and no temp file', () => {

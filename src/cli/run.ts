@@ -1,12 +1,12 @@
 // `adarec run` (the whole method, resumable) and `adarec search` (one search against a trained teacher).
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SYNTHETIC_PRESET, parseRunConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { parseSearchConfig } from '../search/config.js';
 import { runSearch } from '../search/search.js';
 import { loadTrainedModel } from '../train/load.js';
+import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
 
 function abortOnSigint(what: string): AbortController {
@@ -33,7 +33,7 @@ export function runCommand(): Command {
       '  adarec run --config run.json --teacher sasrec --mode paper')
     .action(async (o) => {
       const synthetic = String(o.data).startsWith('synthetic');
-      const base: Record<string, any> = o.config ? JSON.parse(readFileSync(String(o.config), 'utf8'))
+      const base = o.config ? readJsonFile(String(o.config)) as Record<string, any>
         : synthetic ? structuredClone(SYNTHETIC_PRESET) : {};
       if (o.teacher) base.teacher = { ...(base.teacher ?? {}), model: o.teacher };
       if (o.mode) base.search = { ...(base.search ?? {}), mode: o.mode };
@@ -61,7 +61,7 @@ export function searchCommand(): Command {
     .addOption(new Option('--mode <mode>', 'search mode').choices(['default', 'paper']))
     .option('--epochs <n>', 'search epochs', positiveInt))
     .action(async (o) => {
-      const base = o.config ? (JSON.parse(readFileSync(String(o.config), 'utf8')) as Record<string, unknown>) : {};
+      const base = o.config ? readJsonFile(String(o.config)) as Record<string, unknown> : {};
       if (o.mode) base.mode = o.mode;
       if (o.epochs) base.epochs = o.epochs;
       const config = parseSearchConfig(base, o.config ?? 'command-line options');

@@ -9,6 +9,7 @@ import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { MODEL_KINDS, loadTrainedModel, parseTrainConfig, train } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
 
 /** What a run folder records about its data, so that `adarec eval --run` reloads the same split. */
@@ -19,7 +20,7 @@ interface RunData {
 }
 
 function configFromOptions(o: Record<string, unknown>): unknown {
-  const base = o.config ? JSON.parse(readFileSync(String(o.config), 'utf8')) as Record<string, unknown> : {};
+  const base = o.config ? readJsonFile(String(o.config)) as Record<string, unknown> : {};
   const merged: Record<string, any> = { ...base };
   if (o.model) merged.model = typeof base.model === 'object' && base.model !== null ? { ...base.model, kind: o.model } : o.model;
   if (!merged.model) throw new RangeError('choose a model with --model (nextitnet, sasrec, bert4rec) or in the config file');

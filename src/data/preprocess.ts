@@ -194,38 +194,34 @@ function mergeSort(timeAll: Float64Array, itemAll: Int32Array, a: number, b: num
   }
 }
 
-function keepFirst(t: Grouped, numItemKeys: number): void {
-  const owner = new Int32Array(numItemKeys).fill(-1); // the sequence that last used the item
+/** Keeps, within each sequence and in order, the interactions `keep` accepts; compacts in place. */
+function filterWithin(t: Grouped, keep: (sequence: number, item: number, kept: number) => boolean): void {
   let w = 0;
   const S = t.start.length - 1;
   for (let s = 0; s < S; s++) {
     const a = t.start[s], b = t.start[s + 1];
     t.start[s] = w;
     for (let i = a; i < b; i++) {
-      const it = t.item[i];
-      if (owner[it] === s) continue;
-      owner[it] = s;
-      t.item[w] = it;
+      if (!keep(s, t.item[i], w)) continue;
+      t.item[w] = t.item[i];
       t.time[w++] = t.time[i];
     }
   }
   t.start[S] = t.m = w;
 }
 
+function keepFirst(t: Grouped, numItemKeys: number): void {
+  const owner = new Int32Array(numItemKeys).fill(-1); // the sequence that last used the item
+  filterWithin(t, (s, it) => {
+    if (owner[it] === s) return false;
+    owner[it] = s;
+    return true;
+  });
+}
+
+/** Drops an interaction that repeats the one kept just before it in its sequence. */
 function collapseConsecutive(t: Grouped): void {
-  let w = 0;
-  const S = t.start.length - 1;
-  for (let s = 0; s < S; s++) {
-    const a = t.start[s], b = t.start[s + 1];
-    t.start[s] = w;
-    for (let i = a; i < b; i++) {
-      const it = t.item[i];
-      if (w > t.start[s] && t.item[w - 1] === it) continue;
-      t.item[w] = it;
-      t.time[w++] = t.time[i];
-    }
-  }
-  t.start[S] = t.m = w;
+  filterWithin(t, (s, it, w) => !(w > t.start[s] && t.item[w - 1] === it));
 }
 
 /** One simultaneous removal of the rows whose item or sequence is below its threshold. */

@@ -1,8 +1,8 @@
 // The configuration of `adarec run`: the teacher's training config, the search config, and how the
 // student and the baselines are trained. Every section is optional; the defaults run the whole
 // method on the embedded synthetic data in minutes.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseConfig } from '../util/config-file.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -60,17 +60,5 @@ export const SYNTHETIC_PRESET: RunConfigInput = {
 };
 
 export function parseRunConfig(json: unknown, source: string): RunConfig {
-  const r = runConfigSchema.safeParse(json);
-  if (r.success) return r.data;
-  throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message}`).join('; ')}`);
-}
-
-export function readRunConfig(path: string): RunConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  return parseRunConfig(json, path);
+  return parseConfig(runConfigSchema, json, source);
 }

@@ -77,7 +77,8 @@ export class Cell extends nn.Module {
             y = mixEdge(ys, cols, mix.weights, mix.rowOffset + e, x.shape);
           }
         } else {
-          for (const op of built) if (op) y = op.forward(reluOf(from)) ?? y;
+          const op = built.find((b) => b !== null); // a student builds one operator per edge (none: nothing)
+          if (op) y = op.forward(reluOf(from));
         }
         if (y) node = node ? F.add(node, y) : y;
       }

@@ -1,8 +1,8 @@
 // The search configuration (one zod schema: types, defaults, error messages), with the two modes
 // of METHOD.md: 'paper' reproduces the reference (its operators, alpha lr 2e-5, single-level,
 // sampled-genotype validation, pads in the KL terms); 'default' is the corrected behaviour.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseConfig } from '../util/config-file.js';
 import { METRIC_PATTERN } from '../train/config.js';
 
 const positiveInt = z.number().int().positive();
@@ -80,17 +80,5 @@ export type SearchConfig = z.output<typeof searchConfigSchema>;
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 
 export function parseSearchConfig(json: unknown, source: string): SearchConfig {
-  const r = searchConfigSchema.safeParse(json);
-  if (r.success) return r.data;
-  throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message}`).join('; ')}`);
-}
-
-export function readSearchConfig(path: string): SearchConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  return parseSearchConfig(json, path);
+  return parseConfig(searchConfigSchema, json, source);
 }

@@ -4,6 +4,7 @@
 // baseline that shows a search really searched.
 import type { Rng } from '../engine/index.js';
 import { cellEdges } from './cell.js';
+import { argmaxRows } from './gumbel.js';
 import { getOperator, operatorsByName } from './operators.js';
 import type { OperatorSpec } from './ops/edge-op.js';
 
@@ -42,7 +43,7 @@ export function deriveGenotype(alpha: ArrayLike<number>, operators: readonly Ope
   const rows = alpha.length / O;
   if (rows !== E && rows !== cells * E) throw new Error(`alpha has ${rows} rows; expected ${E} (shared) or ${cells * E} (per cell)`);
   const probabilities = alphaProbabilities(alpha, O);
-  const pick = probabilities.map((p) => operators[p.indexOf(Math.max(...p))].name);
+  const pick = Array.from(argmaxRows(alpha, O), (o) => operators[o].name);
   const perCell = rows !== E;
   return {
     operators: operators.map((o) => o.name), nodes,

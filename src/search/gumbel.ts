@@ -21,18 +21,24 @@ export interface EdgeSample {
   weights: Tensor;
 }
 
+/** The column of the largest entry of each row of a [rows, cols] row-major matrix (first on ties). */
+export function argmaxRows(m: ArrayLike<number>, cols: number): Int32Array {
+  const rows = m.length / cols, out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (m[r * cols + c] > m[r * cols + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
 /** One straight-through hard Gumbel-softmax sample per row of alpha [rows, ops]. */
 export function sampleEdges(alpha: Tensor, tau: number, rng: Rng): EdgeSample {
   const [R, O] = alpha.shape;
   const g = new Float64Array(R * O);
   for (let i = 0; i < g.length; i++) g[i] = rng.gumbel();
   const av = alpha.values;
-  const index = new Int32Array(R);
-  for (let r = 0; r < R; r++) {
-    let best = 0;
-    for (let o = 1; o < O; o++) if (av[r * O + o] + g[r * O + o] > av[r * O + best] + g[r * O + best]) best = o;
-    index[r] = best;
-  }
+  const index = argmaxRows(g.map((x, i) => x + av[i]), O);
   const soft = F.softmax(F.mulScalar(F.add(alpha, tensor(g, [R, O], alpha.dtype)), 1 / tau));
   return { index, weights: straightThrough(soft, index) };
 }

@@ -18,33 +18,27 @@ import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from '../train/checkpoint.js';
-import { createProgress, formatSeconds, type ProgressMode } from '../train/progress.js';
+import { formatSeconds, loopOutput } from '../train/progress.js';
 import { METRIC_PATTERN } from '../train/config.js';
-import { TrainingAborted, derivedSeed, trainingSequences, truncateLog, type TrainData } from '../train/trainer.js';
+import { TrainingAborted, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
 import { cellEdges } from './cell.js';
 import type { SearchConfig } from './config.js';
 import { Distiller, type LossParts } from './distill.js';
 import type { EmdLayerMappingState } from './emd.js';
 import { alphaEntropy, alphaProbabilities, deriveGenotype, type Genotype } from './genotype.js';
-import { oneHot, sampleEdges, temperatureAt } from './gumbel.js';
+import { argmaxRows, oneHot, sampleEdges, temperatureAt } from './gumbel.js';
 import { AdaRecNet } from './network.js';
 import { TeacherCache } from './teacher-cache.js';
 import { modeOperators, opCosts, operatorsByName } from './operators.js';
 import type { OperatorSpec } from './ops/edge-op.js';
 
-export interface SearchOptions {
+export interface SearchOptions extends LoopOptions {
   config: SearchConfig;
   /** The trained teacher (frozen: eval mode, no gradients). */
   teacher: SequentialRecommender;
   /** Teacher hidden size (for the projections) and kind (for the default student size). */
   teacherHidden: number;
   teacherKind: string;
-  data: TrainData;
-  outDir: string;
-  resume?: boolean;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
-  progress?: ProgressMode | 'auto';
   onBatchEnd?: (info: { epoch: number; batch: number; step: number; parts: LossParts }) => void;
 }
 
@@ -116,16 +110,6 @@ function activeColumns(index: Int32Array, operators: readonly OperatorSpec[], es
   return Array.from(index, (o) => (estimator === 'all' ? real : operators[o].kind === 'none' ? [] : [o]));
 }
 
-function argmaxRows(alpha: ArrayLike<number>, ops: number): Int32Array {
-  const rows = alpha.length / ops, out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let o = 1; o < ops; o++) if (alpha[r * ops + o] > alpha[r * ops + best]) best = o;
-    out[r] = best;
-  }
-  return out;
-}
-
 interface SearchExtra {
   emd: EmdLayerMappingState;
   history: AlphaHistory;
@@ -134,9 +118,7 @@ interface SearchExtra {
 
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const { config, teacher, data, outDir } = o;
-  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const mode = o.progress ?? 'auto';
-  const bar = createProgress(mode === 'auto' ? (!o.log && process.stderr.isTTY ? 'bar' : 'lines') : mode, log);
+  const { log, progress: bar } = loopOutput(o);
   const vocabSize = data.dataset.numItems + 1;
   if (teacher.vocabSize !== vocabSize) throw new Error(`the teacher scores ${teacher.vocabSize - 1} items, the data has ${vocabSize - 1}`);
   const operators = searchOperators(config);
@@ -177,8 +159,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const aOpt = new optim.AdamW([state.alpha], { lr: config.alphaOptimizer.lr, weightDecay: config.alphaOptimizer.weightDecay });
   // METHOD.md's cost vector: each op counted at the reference's L = 100, C = 128
   const costs = tensor(opCosts(operators), [O], state.alpha.dtype);
+  const edges = cellEdges(config.nodes);
   const edgeNames = Array.from({ length: rows }, (_, r) => {
-    const e = cellEdges(config.nodes)[r % E];
+    const e = edges[r % E];
     return `${config.perCell ? `cell ${Math.floor(r / E)} ` : ''}${e.from === 0 ? 'x' : e.from}→${e.to}`;
   });
 
@@ -189,7 +172,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint<SearchConfig>(lastPath);
       assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
-      restoreCheckpoint(ckpt, lastPath, { model: state, optimizers: { weights: wOpt, alpha: aOpt }, rngs });
+      restoreCheckpoint(ckpt, lastPath, { model: state, optimizers: { weights: { optimizer: wOpt }, alpha: { optimizer: aOpt } }, rngs });
       progress = ckpt.meta.progress;
       extra = ckpt.meta.extra as unknown as SearchExtra;
       distiller.emd.loadState(extra.emd);
@@ -312,7 +295,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       appendFileSync(logPath, JSON.stringify(record) + '\n');
       writeFileAtomic(join(outDir, 'alpha.json'), [Buffer.from(JSON.stringify(extra.history) + '\n', 'utf8')]);
       const ckpt = captureCheckpoint<SearchConfig>({
-        model: state, optimizer: null, optimizers: { weights: wOpt, alpha: aOpt }, rngs,
+        model: state, optimizers: { weights: { optimizer: wOpt }, alpha: { optimizer: aOpt } }, rngs,
         meta: { vocabSize, config, manifestHash: data.manifestHash, progress, extra: extra as unknown as Record<string, unknown> },
       });
       if (improved) saveCheckpoint(bestPath, ckpt);

@@ -15,11 +15,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { Rng, nn, optim } from '../engine/index.js';
+import type { Rng, Tensor, nn, optim } from '../engine/index.js';
 import type { TrainConfig } from './config.js';
 
 export const CHECKPOINT_MAGIC = 'ADARECCK';
-export const CHECKPOINT_VERSION = 1;
+/** 2: optimizer state keyed by optimizer ('optimizers/<key>/...'); version 1 files are read and converted. */
+export const CHECKPOINT_VERSION = 2;
 
 export type RngSnapshot = ReturnType<Rng['getState']>;
 type Values = Float32Array | Float64Array | Int32Array;
@@ -64,9 +65,8 @@ export interface CheckpointMeta<C = TrainConfig> {
   manifestHash: string;
   progress: TrainProgress;
   rngs: Record<string, RngSnapshot>;
-  optimizer: OptimizerSnapshot | null;
-  /** Further optimizers over subsets of the parameters (the search's weights and alpha), by key. */
-  optimizers?: Record<string, OptimizerSnapshot>;
+  /** Each optimizer's step count, lr and slot count, by key ('model' for the trainer's). */
+  optimizers: Record<string, OptimizerSnapshot>;
   /** BERT4Rec's attention mode when written. */
   causal?: boolean;
   /** Any other state a loop needs back (e.g. the search's EMD layer weights and alpha history). */
@@ -74,8 +74,9 @@ export interface CheckpointMeta<C = TrainConfig> {
 }
 
 /**
- * Tensors are named 'param/<name>', 'buffer/<name>', 'optimizer/<param name>/<slot>' and, for the
- * keyed optimizers, 'optimizers/<key>/<param name>/<slot>'.
+ * Tensors are named 'param/<name>' and 'buffer/<name>' (the model), 'module/<key>/param/<name>' and
+ * 'module/<key>/buffer/<name>' (modules trained beside it, e.g. distillation projections), and
+ * 'optimizers/<key>/<parameter tensor name>/<slot>' (each optimizer's state).
  */
 export interface Checkpoint<C = TrainConfig> {
   meta: CheckpointMeta<C>;
@@ -98,56 +99,52 @@ interface Header {
 
 if (endianness() !== 'LE') throw new Error('adarec checkpoints assume a little-endian machine');
 
-/** Copies the model's parameters and buffers, the optimizer state and the RNG states. */
-export function captureCheckpoint<C = TrainConfig>(o: {
-  model: nn.Module; optimizer: optim.Optimizer | null; optimizerInfo?: { name: string; phase: string };
-  /** Optimizers over subsets of the parameters of the model and `modules`, saved under their key. */
-  optimizers?: Record<string, optim.Optimizer>;
-  /** Further modules trained beside the model (e.g. distillation projections), saved as 'module/<key>/...'. */
+/** What a checkpoint holds state for: a model, modules trained beside it, and optimizers over their parameters. */
+export interface CheckpointTargets {
+  model: nn.Module;
+  /** Further modules (saved as 'module/<key>/...'). */
   modules?: Record<string, nn.Module>;
-  rngs: Record<string, Rng>; meta: Omit<CheckpointMeta<C>, 'rngs' | 'optimizer' | 'optimizers'>;
-}): Checkpoint<C> {
-  const tensors: NamedArray[] = [];
-  for (const [key, m] of Object.entries(o.modules ?? {})) {
-    for (const [name, p] of m.namedParameters()) tensors.push({ name: `module/${key}/param/${name}`, shape: [...p.shape], values: copyOf(p.values) });
-    for (const [name, b] of m.namedBuffers()) tensors.push({ name: `module/${key}/buffer/${name}`, shape: [...b.shape], values: copyOf(b.values) });
-  }
-  const params = [...o.model.namedParameters()];
-  for (const [name, p] of params) tensors.push({ name: `param/${name}`, shape: [...p.shape], values: copyOf(p.values) });
-  for (const [name, b] of o.model.namedBuffers()) tensors.push({ name: `buffer/${name}`, shape: [...b.shape], values: copyOf(b.values) });
-  let optimizer: OptimizerSnapshot | null = null;
-  if (o.optimizer) {
-    const sd = o.optimizer.stateDict();
-    if (sd.slots.length !== params.length) throw new Error(`optimizer holds ${sd.slots.length} parameters, the model ${params.length}`);
-    sd.slots.forEach((slots, i) => slots.forEach((v, j) =>
-      tensors.push({ name: `optimizer/${params[i][0]}/${j}`, shape: [...params[i][1].shape], values: v })));
-    optimizer = { name: o.optimizerInfo?.name ?? o.optimizer.constructor.name, phase: o.optimizerInfo?.phase ?? '',
-      stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
-  }
-  let optimizers: Record<string, OptimizerSnapshot> | undefined;
-  if (o.optimizers) {
-    optimizers = {};
-    for (const [key, opt] of Object.entries(o.optimizers)) {
-      const names = paramNames(o.model, o.modules, opt, key);
-      const sd = opt.stateDict();
-      sd.slots.forEach((slots, i) => slots.forEach((v, j) =>
-        tensors.push({ name: `optimizers/${key}/${names[i]}/${j}`, shape: [...opt.params[i].shape], values: v })));
-      optimizers[key] = { name: opt.constructor.name, phase: '', stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
-    }
-  }
-  const rngs = Object.fromEntries(Object.entries(o.rngs).map(([k, r]) => [k, r.getState()]));
-  return { meta: { ...o.meta, rngs, optimizer, ...(optimizers ? { optimizers } : {}) }, tensors };
+  /** Optimizers, each over any of the parameters of the model and the modules. */
+  optimizers?: Record<string, { optimizer: optim.Optimizer; name?: string; phase?: string }>;
 }
 
-/** The names of an optimizer's parameters in the model or the extra modules (each must belong to one). */
-function paramNames(model: nn.Module, modules: Record<string, nn.Module> | undefined, opt: optim.Optimizer, key: string): string[] {
-  const byTensor = new Map([...model.namedParameters()].map(([n, p]) => [p, n]));
-  for (const [k, m] of Object.entries(modules ?? {})) for (const [n, p] of m.namedParameters()) byTensor.set(p, `module/${k}/${n}`);
+/** Every parameter and buffer of the model and the modules, by checkpoint tensor name. */
+function stateTensors(t: CheckpointTargets): { params: [string, Tensor][]; buffers: [string, Tensor][] } {
+  const params: [string, Tensor][] = [...t.model.namedParameters()].map(([n, p]) => [`param/${n}`, p]);
+  const buffers: [string, Tensor][] = [...t.model.namedBuffers()].map(([n, b]) => [`buffer/${n}`, b]);
+  for (const [key, m] of Object.entries(t.modules ?? {})) {
+    for (const [n, p] of m.namedParameters()) params.push([`module/${key}/param/${n}`, p]);
+    for (const [n, b] of m.namedBuffers()) buffers.push([`module/${key}/buffer/${n}`, b]);
+  }
+  return { params, buffers };
+}
+
+/** The checkpoint names of an optimizer's parameters (each must belong to the model or a module). */
+function optimizerParamNames(params: [string, Tensor][], opt: optim.Optimizer, key: string): string[] {
+  const byTensor = new Map(params.map(([n, p]) => [p, n]));
   return opt.params.map((p, i) => {
     const n = byTensor.get(p);
-    if (n === undefined) throw new Error(`optimizer '${key}': parameter ${i} does not belong to the model`);
+    if (n === undefined) throw new Error(`optimizer '${key}': parameter ${i} belongs neither to the model nor to a module`);
     return n;
   });
+}
+
+/** Copies the parameters and buffers, the optimizers' state and the RNG states. */
+export function captureCheckpoint<C = TrainConfig>(o: CheckpointTargets & {
+  rngs: Record<string, Rng>; meta: Omit<CheckpointMeta<C>, 'rngs' | 'optimizers'>;
+}): Checkpoint<C> {
+  const { params, buffers } = stateTensors(o);
+  const tensors: NamedArray[] = [...params, ...buffers].map(([name, t]) => ({ name, shape: [...t.shape], values: copyOf(t.values) }));
+  const optimizers: Record<string, OptimizerSnapshot> = {};
+  for (const [key, { optimizer: opt, name, phase }] of Object.entries(o.optimizers ?? {})) {
+    const names = optimizerParamNames(params, opt, key);
+    const sd = opt.stateDict();
+    sd.slots.forEach((slots, i) => slots.forEach((v, j) =>
+      tensors.push({ name: `optimizers/${key}/${names[i]}/${j}`, shape: [...opt.params[i].shape], values: v })));
+    optimizers[key] = { name: name ?? opt.constructor.name, phase: phase ?? '', stepCount: sd.stepCount, lr: sd.lr, slotsPerParam: sd.slots[0]?.length ?? 0 };
+  }
+  const rngs = Object.fromEntries(Object.entries(o.rngs).map(([k, r]) => [k, r.getState()]));
+  return { meta: { ...o.meta, rngs, optimizers }, tensors };
 }
 
 function copyOf(v: Values): Values {
@@ -201,7 +198,7 @@ export function readCheckpoint<C = TrainConfig>(path: string): Checkpoint<C> {
   }
   if (buf.length < 16 || buf.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw new Error(`${path} is not an adarec checkpoint (bad magic)`);
   const version = buf.readUInt32LE(8);
-  if (version !== CHECKPOINT_VERSION) throw new Error(`checkpoint ${path} has format version ${version}; this adarec reads version ${CHECKPOINT_VERSION}`);
+  if (version !== CHECKPOINT_VERSION && version !== 1) throw new Error(`checkpoint ${path} has format version ${version}; this adarec reads versions 1 and ${CHECKPOINT_VERSION}`);
   const headerBytes = buf.readUInt32LE(12);
   if (16 + headerBytes > buf.length) throw new Error(`checkpoint ${path} is truncated (header)`);
   let header: Header;
@@ -225,7 +222,16 @@ export function readCheckpoint<C = TrainConfig>(path: string): Checkpoint<C> {
     const values = e.dtype === 'float32' ? new Float32Array(ab) : e.dtype === 'float64' ? new Float64Array(ab) : new Int32Array(ab);
     return { name: e.name, shape: e.shape, values };
   });
-  return { meta: header.meta as CheckpointMeta<C>, tensors };
+  return version === 1 ? fromVersion1<C>(header.meta, tensors) : { meta: header.meta as CheckpointMeta<C>, tensors };
+}
+
+/** Version 1 had one optimizer: meta.optimizer and tensors 'optimizer/<param>/<slot>'; it is the trainer's 'model' optimizer. */
+function fromVersion1<C>(meta: CheckpointMeta<unknown> & { optimizer?: OptimizerSnapshot | null }, tensors: NamedArray[]): Checkpoint<C> {
+  const { optimizer, ...rest } = meta;
+  return {
+    meta: { ...rest, optimizers: optimizer ? { model: optimizer } : {} } as CheckpointMeta<C>,
+    tensors: tensors.map((t) => (t.name.startsWith('optimizer/') ? { ...t, name: `optimizers/model/param/${t.name.slice('optimizer/'.length)}` } : t)),
+  };
 }
 
 /**
@@ -257,23 +263,15 @@ function diffJson(a: unknown, b: unknown, path = ''): { path: string; was: strin
  * Loads a checkpoint's tensors into the model (and optimizer) and its RNG states into the given
  * Rngs. Every name and shape must match; the error lists what did not.
  */
-export function restoreCheckpoint<C>(ckpt: Checkpoint<C>, path: string, o: {
-  model: nn.Module; optimizer?: optim.Optimizer | null; optimizers?: Record<string, optim.Optimizer>;
-  modules?: Record<string, nn.Module>; rngs?: Record<string, Rng>;
-}): void {
+export function restoreCheckpoint<C>(ckpt: Checkpoint<C>, path: string, o: CheckpointTargets & { rngs?: Record<string, Rng> }): void {
   const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
-  const targets: [string, { shape: readonly number[]; values: Values }][] = [];
-  const params = [...o.model.namedParameters()];
-  for (const [n, p] of params) targets.push([`param/${n}`, p]);
-  for (const [n, b] of o.model.namedBuffers()) targets.push([`buffer/${n}`, b]);
-  for (const [key, m] of Object.entries(o.modules ?? {})) {
-    for (const [n, p] of m.namedParameters()) targets.push([`module/${key}/param/${n}`, p]);
-    for (const [n, b] of m.namedBuffers()) targets.push([`module/${key}/buffer/${n}`, b]);
-  }
+  const { params, buffers } = stateTensors(o);
+  const targets = [...params, ...buffers];
   const problems: string[] = [];
   const wanted = new Set(targets.map(([n]) => n));
   const missing = targets.filter(([n]) => !byName.has(n)).map(([n]) => n);
-  const unexpected = ckpt.tensors.map((t) => t.name).filter((n) => !/^(optimizers?|module)\//.test(n) && !wanted.has(n));
+  // optimizer state and modules the caller does not ask for are simply not restored
+  const unexpected = ckpt.tensors.map((t) => t.name).filter((n) => !/^(optimizers|module)\//.test(n) && !wanted.has(n));
   if (missing.length) problems.push(`missing ${list(missing)}`);
   if (unexpected.length) problems.push(`not in the model: ${list(unexpected)}`);
   for (const [n, t] of targets) {
@@ -282,35 +280,22 @@ export function restoreCheckpoint<C>(ckpt: Checkpoint<C>, path: string, o: {
     if (c.shape.join() !== t.shape.join()) problems.push(`${n} has shape [${c.shape.join(', ')}], the model's is [${t.shape.join(', ')}]`);
     else if (dtypeName(c.values) !== dtypeName(t.values)) problems.push(`${n} is ${dtypeName(c.values)}, the model's is ${dtypeName(t.values)}`);
   }
-  let slots: Float32Array[][] | null = null;
-  if (o.optimizer) {
-    const s = ckpt.meta.optimizer;
-    if (!s) problems.push('it holds no optimizer state');
-    else {
-      slots = params.map(([n, p]) => Array.from({ length: s.slotsPerParam }, (_, j) => {
-        const t = byName.get(`optimizer/${n}/${j}`);
-        if (!t) { problems.push(`missing optimizer/${n}/${j}`); return new Float32Array(0); }
-        if (t.values.length !== p.size || !(t.values instanceof Float32Array)) problems.push(`optimizer/${n}/${j} does not fit parameter ${n}`);
-        return t.values as Float32Array;
-      }));
-    }
-  }
-  const keyed: [optim.Optimizer, OptimizerSnapshot, Values[][]][] = [];
-  for (const [key, opt] of Object.entries(o.optimizers ?? {})) {
-    const s = ckpt.meta.optimizers?.[key];
+  const optimizerStates: [optim.Optimizer, OptimizerSnapshot, Values[][]][] = [];
+  for (const [key, { optimizer: opt }] of Object.entries(o.optimizers ?? {})) {
+    const s = ckpt.meta.optimizers[key];
     if (!s) { problems.push(`it holds no state for optimizer '${key}'`); continue; }
-    const names = paramNames(o.model, o.modules, opt, key);
-    keyed.push([opt, s, names.map((n, i) => Array.from({ length: s.slotsPerParam }, (_, j) => {
+    const names = optimizerParamNames(params, opt, key);
+    optimizerStates.push([opt, s, names.map((n, i) => Array.from({ length: s.slotsPerParam }, (_, j) => {
       const t = byName.get(`optimizers/${key}/${n}/${j}`);
-      if (!t || t.values.length !== opt.params[i].size) { problems.push(`optimizers/${key}/${n}/${j} is missing or does not fit`); return new Float32Array(0); }
+      if (!t) { problems.push(`missing optimizers/${key}/${n}/${j}`); return new Float32Array(0); }
+      if (t.values.length !== opt.params[i].size || !(t.values instanceof Float32Array)) problems.push(`optimizers/${key}/${n}/${j} does not fit parameter ${n}`);
       return t.values;
     }))]);
   }
   for (const name of Object.keys(o.rngs ?? {})) if (!ckpt.meta.rngs[name]) problems.push(`no state for rng '${name}'`);
   if (problems.length) throw new Error(`checkpoint ${path} does not fit this model: ${problems.join('; ')}`);
   for (const [n, t] of targets) t.values.set(byName.get(n)!.values);
-  if (o.optimizer && slots) o.optimizer.loadStateDict({ stepCount: ckpt.meta.optimizer!.stepCount, lr: ckpt.meta.optimizer!.lr, slots });
-  for (const [opt, s, slotValues] of keyed) opt.loadStateDict({ stepCount: s.stepCount, lr: s.lr, slots: slotValues });
+  for (const [opt, s, slots] of optimizerStates) opt.loadStateDict({ stepCount: s.stepCount, lr: s.lr, slots });
   for (const [name, r] of Object.entries(o.rngs ?? {})) r.setState(ckpt.meta.rngs[name]);
 }
 

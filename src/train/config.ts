@@ -1,7 +1,6 @@
 // The training configuration: one zod schema gives the TypeScript type, the defaults (METHOD.md's
 // reference sizes and optimisers) and the error messages. A config file is JSON of the schema's
 // input type; every key is optional except model.kind, and unknown keys are errors.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Rng } from '../engine/index.js';
 import { BERT4Rec } from '../models/bert4rec.js';
@@ -10,6 +9,7 @@ import { SASRec } from '../models/sasrec.js';
 import { genotypeColumns, validateGenotype, type Genotype } from '../search/genotype.js';
 import { AdaRecNet } from '../search/network.js';
 import type { SequentialRecommender } from '../models/types.js';
+import { parseConfig, readJsonFile } from '../util/config-file.js';
 
 const positiveInt = z.number().int().positive();
 const positive = z.number().positive().finite();
@@ -177,53 +177,12 @@ function definedOnly<T extends object>(o: T): Partial<T> {
  * "config.json: optimizer.lr: expected number, got string; unknown key 'lerning_rate'".
  */
 export function parseTrainConfig(json: unknown, source: string): TrainConfig {
-  const r = trainConfigSchema.safeParse(json);
-  if (r.success) return r.data;
-  throw new Error(`${source}: ${r.error.issues.map((i) => describeIssue(i, json)).join('; ')}`);
+  return parseConfig(trainConfigSchema, json, source);
 }
 
 /** Reads and validates a JSON config file. */
 export function readTrainConfig(path: string): TrainConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  return parseTrainConfig(json, path);
-}
-
-function valueAt(json: unknown, path: (string | number)[]): unknown {
-  let v = json;
-  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-  return v;
-}
-
-function describeIssue(issue: z.ZodIssue, json: unknown): string {
-  const path = issue.path.join('.');
-  const at = (text: string): string => (path ? `${path}: ${text}` : text);
-  switch (issue.code) {
-    case 'invalid_type':
-      return at(issue.received === 'undefined' ? `required (${issue.expected})` : `expected ${issue.expected}, got ${issue.received}`);
-    case 'unrecognized_keys':
-      return issue.keys.map((k) => at(`unknown key '${k}'`)).join('; ');
-    case 'invalid_enum_value':
-      return at(`expected one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}, got ${JSON.stringify(issue.received)}`);
-    case 'invalid_union_discriminator':
-      return at(`expected one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}, got ${JSON.stringify(valueAt(json, issue.path) ?? null)}`);
-    case 'invalid_literal':
-      return at(`expected ${JSON.stringify(issue.expected)}`);
-    case 'too_small':
-      return at(issue.type === 'array' ? `needs at least ${issue.minimum} entries`
-        : `must be ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`);
-    case 'too_big':
-      return at(issue.type === 'array' ? `allows at most ${issue.maximum} entries`
-        : `must be ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`);
-    case 'not_finite':
-      return at('must be finite');
-    default:
-      return at(issue.message);
-  }
+  return parseTrainConfig(readJsonFile(path), path);
 }
 
 /** The model a config describes, for a data set of vocabSize - 1 items; weights drawn from rng. */

@@ -25,7 +25,7 @@ import {
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
 import { METRIC_PATTERN, buildModel, type OptimizerConfig, type TrainConfig } from './config.js';
-import { createProgress, formatSeconds, type ProgressMode } from './progress.js';
+import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
   dataset: SequenceDataset;
@@ -47,10 +47,10 @@ export interface BatchInfo {
   loss: number;
 }
 
-export interface TrainOptions {
-  config: TrainConfig;
+/** What every long loop (training, search) takes besides its config: folder, resume, logging, interruption. */
+export interface LoopOptions {
   data: TrainData;
-  /** The run folder: config.json, train.jsonl, last.ckpt, best.ckpt, result.json. */
+  /** The run folder (config.json, a JSON Lines log, last.ckpt, best.ckpt, result.json, ...). */
   outDir: string;
   /** Continue from <outDir>/last.ckpt (starts afresh when there is none). */
   resume?: boolean;
@@ -60,6 +60,10 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** 'auto' (default): a bar when stderr is a terminal and no `log` is given, else plain lines. */
   progress?: ProgressMode | 'auto';
+}
+
+export interface TrainOptions extends LoopOptions {
+  config: TrainConfig;
   /** Called after every optimizer step (tests use it to interrupt a run at a known point). */
   onBatchEnd?: (info: BatchInfo) => void;
 }
@@ -192,8 +196,7 @@ function setupDistillation(config: TrainConfig, model: SequentialRecommender, vo
   const probe = tensor(new Int32Array(config.maxLength).fill(1), [1, config.maxLength], 'int32');
   const [K, M] = noGrad(() => tidy(() => [model.signals(probe).intermediates.length, t.model.signals(probe).intermediates.length]));
   probe.dispose();
-  const hidden = (m: TrainConfig['model']): number => m.hidden;
-  const distiller = new Distiller(hidden(config.model), hidden(t.config.model), K, M, {
+  const distiller = new Distiller(config.model.hidden, t.config.model.hidden, K, M, {
     gamma: d.gamma, beta: 0, terms: { ...d.terms, efficiency: false }, mapping: d.mapping, maskPads: true, temperature: d.temperature,
   }, rng);
   return { teacher: t.model, distiller };
@@ -201,9 +204,7 @@ function setupDistillation(config: TrainConfig, model: SequentialRecommender, vo
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const { config, data, outDir } = o;
-  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const mode = o.progress ?? 'auto';
-  const progressBar = createProgress(mode === 'auto' ? (!o.log && process.stderr.isTTY ? 'bar' : 'lines') : mode, log);
+  const { log, progress: progressBar } = loopOutput(o);
   const protocol = config.validation.protocol;
   if (protocol === 'sampled' && !data.negatives) throw new Error('validation.protocol is \'sampled\' but the data set has no fixed negatives');
   const vocabSize = data.dataset.numItems + 1;
@@ -222,13 +223,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const model = buildModel(config, vocabSize, modelRng);
   const kd = setupDistillation(config, model, vocabSize, modelRng);
   const modules = kd ? { distiller: kd.distiller } : undefined;
-  const distillerOpt = kd ? makeOptimizer(config.optimizer, kd.distiller.parameters(), config.optimizer.lr) : null;
-  const optimizers = distillerOpt ? { distiller: distillerOpt } : undefined;
   const bert = model instanceof BERT4Rec ? model : null;
   const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
   const maskProb = config.model.kind === 'bert4rec' ? config.model.maskProb : 0;
   const totalEpochs = pretrainEpochs + config.epochs;
   const params = model.parameters();
+  // what the optimizer steps: the model, and the distillation projections when distilling
+  const trained = kd ? [...params, ...kd.distiller.parameters()] : params;
   const phaseOf = (epochIndex: number): Phase => (epochIndex < pretrainEpochs ? 'masked' : 'autoregressive');
   const baseLr = (phase: Phase): number =>
     (config.model.kind === 'bert4rec' && phase === 'autoregressive' ? config.model.finetuneLr : config.optimizer.lr);
@@ -239,12 +240,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint(lastPath);
       assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
-      const saved = ckpt.meta.optimizer;
+      const saved = ckpt.meta.optimizers.model;
       if (saved) {
         optimizerPhase = saved.phase as Phase;
-        optimizer = makeOptimizer(config.optimizer, params, baseLr(optimizerPhase));
+        optimizer = makeOptimizer(config.optimizer, trained, baseLr(optimizerPhase));
       }
-      restoreCheckpoint(ckpt, lastPath, { model, optimizer, rngs, modules, optimizers });
+      restoreCheckpoint(ckpt, lastPath, { model, modules, rngs, optimizers: optimizer ? { model: { optimizer } } : undefined });
       if (kd) kd.distiller.emd.loadState((ckpt.meta.extra as { emd: EmdLayerMappingState }).emd);
       progress = ckpt.meta.progress;
       truncateLog(logPath, progress.epoch);
@@ -272,7 +273,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const phase = phaseOf(epochIndex);
       const phaseEpoch = phase === 'masked' ? epochIndex : epochIndex - pretrainEpochs;
       if (optimizerPhase !== phase || !optimizer) {
-        optimizer = makeOptimizer(config.optimizer, params, baseLr(phase));
+        optimizer = makeOptimizer(config.optimizer, trained, baseLr(phase));
         optimizerPhase = phase;
       }
       const lr = new optim.StepDecay(baseLr(phase), config.optimizer.lrDecay.gamma, config.optimizer.lrDecay.everyEpochs).at(phaseEpoch);
@@ -306,15 +307,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             l = model.loss(inputs, targets);
           }
           opt.zeroGrad();
-          distillerOpt?.zeroGrad();
           backward(l);
-          const n = optim.clipGradNorm(params, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
+          const n = optim.clipGradNorm(trained, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
           opt.step();
-          distillerOpt?.step();
           return [l.item(), n];
         });
         opt.zeroGrad();
-        distillerOpt?.zeroGrad();
         kd?.distiller.afterStep();
         if (!Number.isFinite(loss)) {
           progressBar.stop();
@@ -358,7 +356,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       // the log line goes first: a resume drops lines past its checkpoint's epoch
       appendFileSync(logPath, JSON.stringify(record) + '\n');
       const ckpt = captureCheckpoint({
-        model, optimizer, optimizerInfo: { name: config.optimizer.name, phase }, rngs, modules, optimizers,
+        model, modules, rngs, optimizers: { model: { optimizer, name: config.optimizer.name, phase } },
         meta: { vocabSize, config, manifestHash: data.manifestHash, progress, causal: bert ? bert.causal : undefined,
           ...(kd ? { extra: { emd: kd.distiller.emd.state() } } : {}) },
       });
