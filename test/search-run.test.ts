@@ -3,7 +3,7 @@
 // distillation trainer, and stage skipping in `adarec run`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSearchConfig, type SearchConfigInput } from '../src/search/config.js';
@@ -147,6 +147,12 @@ describe('adarec run', () => {
     const again = await runPipeline({ config, data, outDir: out, log: (l) => logs.push(l) });
     assert.equal(logs.filter((l) => /skipped/.test(l)).length, 6, logs.join('\n'));
     assert.deepEqual(again.genotype, first.genotype);
+    // a moved run folder keeps its stage keys (they hold no paths)
+    const moved = join(root, 'run-moved');
+    cpSync(out, moved, { recursive: true });
+    const movedLogs: string[] = [];
+    await runPipeline({ config, data, outDir: moved, log: (l) => movedLogs.push(l) });
+    assert.equal(movedLogs.filter((l) => /skipped/.test(l)).length, 6, movedLogs.join('\n'));
     // a second run on a folder in use is refused; a lock left by a dead process is taken over
     writeFileSync(join(out, '.adarec-run.lock'), String(process.ppid));
     await assert.rejects(runPipeline({ config, data, outDir: out, log: quiet }), /in use by another adarec run/);

@@ -34,7 +34,7 @@ export const runConfigSchema = z.object({
     /** The same NextItNet trained with plain KD (fixed layer mapping). */
     kd: z.boolean().default(true),
     /** Random genotypes of similar cost, trained as the searched student. */
-    random: z.number().int().min(0).default(1),
+    random: z.number().int().min(0).default(3),
     /** Searches with one distillation term switched off, each derived and finetuned. */
     ablations: z.array(z.enum(['hidden', 'logits', 'efficiency'])).default([]),
     /** A paper-mode search (the reference's operators and settings) beside the default one. */

@@ -33,6 +33,18 @@ export interface RunResult {
 
 interface TrainedStage { result: TrainResult; figures: ModelFigures }
 
+/**
+ * A training config without the checkpoint paths it names, for a stage key: the keys of the stages
+ * those checkpoints come from are in the key already, and a moved run folder keeps its keys.
+ */
+function portable(cfg: TrainConfig): unknown {
+  return {
+    ...cfg,
+    init: cfg.init && { ...cfg.init, checkpoint: undefined },
+    distillation: cfg.distillation && { ...cfg.distillation, teacher: undefined },
+  };
+}
+
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const release = lockRunFolder(o.outDir);
   try {
@@ -92,7 +104,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: 'net.' } } : {}),
       ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
     }, `${name} config`);
-    return trainStage(name, stageKey({ dataKey, teacherKey, from: from.key, cfg }), cfg);
+    return trainStage(name, stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(cfg) }), cfg);
   };
 
   const main = await search('search', searchConfig);
@@ -112,7 +124,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   }
   if (config.baselines.kd) {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', figures: (await trainStage('kd', stageKey({ dataKey, teacherKey, cfg }), cfg)).figures });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', figures: (await trainStage('kd', stageKey({ dataKey, teacherKey, cfg: portable(cfg) }), cfg)).figures });
   }
   const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), { C, L: T });
   for (const [i, g] of randoms.entries()) {

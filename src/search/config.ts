@@ -34,6 +34,13 @@ export const searchConfigSchema = z.object({
   maxLength: positiveInt.default(50),
   seed: z.number().int().min(0).max(2 ** 53 - 1).default(1),
   gamma: z.number().min(0).max(1).default(0.5),
+  /**
+   * Weight of the efficiency term. Paper mode: METHOD.md's 8. Default mode: 0.01. Alpha is stepped
+   * by Adam, which normalises each entry's gradient, so a deterministic cost gradient outweighs the
+   * noisy task gradient at almost any scale: at beta 1 and 8 every edge drifted to pools, skip and
+   * none; at 0.01 the task decides between convolutions and pools while the cost still prefers k3
+   * over k5 (docs/RESULTS.md).
+   */
   beta: z.number().min(0).finite().optional(),
   terms: termsSchema,
   /** Logit distillation temperature. */
@@ -68,8 +75,8 @@ export const searchConfigSchema = z.object({
   return {
     ...c,
     estimator: c.estimator ?? (paper ? 'all' as const : 'single-path' as const),
-    beta: c.beta ?? 8,
-    alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 3e-3) },
+    beta: c.beta ?? (paper ? 8 : 0.01),
+    alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 1e-2) },
     validation: { ...c.validation, genotype: c.validation.genotype ?? (paper ? 'sampled' as const : 'argmax' as const) },
   };
 }).superRefine((c, ctx) => {
