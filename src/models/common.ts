@@ -1,5 +1,6 @@
 // Helpers shared by the models.
-import { Tensor, empty, isGradEnabled, tidy } from '../engine/index.js';
+import { Tensor, empty, isGradEnabled, noGrad, tensor, tidy } from '../engine/index.js';
+import type { SequentialRecommender } from './types.js';
 
 /** 1 where ids [B, T] hold an item, 0 at padding (id 0): the attention key mask. */
 export function paddingMask(ids: Tensor): Tensor {
@@ -24,4 +25,9 @@ export function positionIds(B: number, T: number): Tensor {
  */
 export function layer(fn: () => Tensor): Tensor {
   return isGradEnabled() ? fn() : tidy(fn);
+}
+
+/** How many intermediate representations a model hands to distillation (one forward of one short sequence). */
+export function intermediateCount(model: SequentialRecommender, length: number): number {
+  return noGrad(() => tidy(() => model.signals(tensor(new Int32Array(length).fill(1), [1, length], 'int32')).intermediates.length));
 }

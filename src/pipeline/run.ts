@@ -11,7 +11,7 @@ import { runSearch, studentHidden, type SearchResult } from '../search/search.js
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';
 import { train, type TrainData, type TrainResult } from '../train/trainer.js';
-import type { ProgressMode } from '../train/progress.js';
+import { stderrLog, type ProgressMode } from '../train/progress.js';
 import type { RunConfig } from './config.js';
 import { measureModel, type ModelFigures } from './measure.js';
 import { writeReport, type ReportRow } from './report.js';
@@ -56,7 +56,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
 
 async function pipeline(o: RunOptions): Promise<RunResult> {
   const { config, data, outDir } = o;
-  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const log = o.log ?? stderrLog;
   const common = { log: o.log, progress: o.progress, signal: o.signal };
   const teacherConfig = parseTrainConfig({ model: 'nextitnet', epochs: 30, seed: config.seed, ...config.teacher,
     earlyStopping: { patience: 5, ...(config.teacher.earlyStopping as object ?? {}) } }, 'run config: teacher');

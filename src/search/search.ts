@@ -14,6 +14,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
 import type { SequentialRecommender } from '../models/types.js';
+import { intermediateCount } from '../models/common.js';
 import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
@@ -149,7 +150,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const validRng = new Rng(derivedSeed(config.seed, VALID_STREAM, 0));
   const rngs = { model: modelRng, gumbel: gumbelRng, valid: validRng };
   const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout }, modelRng);
-  const teacherLayers = noGrad(() => tidy(() => teacher.signals(tensor(new Int32Array(T).fill(1), [1, T], 'int32')).intermediates.length));
+  const teacherLayers = intermediateCount(teacher, T);
   const distiller = new Distiller(C, o.teacherHidden, K, teacherLayers, {
     gamma: config.gamma, beta: config.beta, terms: config.terms, mapping: 'emd', maskPads: config.mode !== 'paper', temperature: config.temperature,
   }, modelRng);

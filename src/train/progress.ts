@@ -11,12 +11,15 @@ export interface EpochProgress {
 
 export type ProgressMode = 'bar' | 'lines' | 'none';
 
+/** The default destination of log lines. */
+export const stderrLog = (line: string): void => { process.stderr.write(line + '\n'); };
+
 /**
  * Where a loop's lines go and how its epochs show progress: `log` defaults to stderr; 'auto'
  * progress is a bar when stderr is a terminal and no `log` was given, plain lines otherwise.
  */
 export function loopOutput(o: { log?: (line: string) => void; progress?: ProgressMode | 'auto' }): { log: (line: string) => void; progress: EpochProgress } {
-  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const log = o.log ?? stderrLog;
   const mode = o.progress ?? 'auto';
   return { log, progress: createProgress(mode === 'auto' ? (!o.log && process.stderr.isTTY ? 'bar' : 'lines') : mode, log) };
 }

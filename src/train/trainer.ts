@@ -17,6 +17,7 @@ import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import type { SequentialRecommender } from '../models/types.js';
+import { intermediateCount } from '../models/common.js';
 import { Distiller } from '../search/distill.js';
 import type { EmdLayerMappingState } from '../search/emd.js';
 import { loadTrainedModel } from './load.js';
@@ -193,9 +194,7 @@ function setupDistillation(config: TrainConfig, model: SequentialRecommender, vo
   if (config.model.kind === 'nextitnet' && config.model.dilations.length % 2 !== 0) throw new Error('distillation: a NextItNet student needs an even number of blocks (its intermediates are every second block)');
   const t = loadTrainedModel(d.teacher);
   if (t.vocabSize !== vocabSize) throw new Error(`distillation: the teacher ${d.teacher} scores ${t.vocabSize - 1} items, the data has ${vocabSize - 1}`);
-  const probe = tensor(new Int32Array(config.maxLength).fill(1), [1, config.maxLength], 'int32');
-  const [K, M] = noGrad(() => tidy(() => [model.signals(probe).intermediates.length, t.model.signals(probe).intermediates.length]));
-  probe.dispose();
+  const K = intermediateCount(model, config.maxLength), M = intermediateCount(t.model, config.maxLength);
   const distiller = new Distiller(config.model.hidden, t.config.model.hidden, K, M, {
     gamma: d.gamma, beta: 0, terms: { ...d.terms, efficiency: false }, mapping: d.mapping, maskPads: true, temperature: d.temperature,
   }, rng);
