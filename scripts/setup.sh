@@ -10,4 +10,5 @@ if ! dpkg -s libdnnl-dev libopenblas-dev >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libdnnl-dev libopenblas-dev >/dev/null
 fi
-npm ci --no-audit --no-fund
+# onnxruntime-node ships its CPU binaries; skip its optional CUDA download (GPU-only, from NuGet)
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

@@ -153,6 +153,19 @@ describe('adarec run', () => {
     const movedLogs: string[] = [];
     await runPipeline({ config, data, outDir: moved, log: (l) => movedLogs.push(l) });
     assert.equal(movedLogs.filter((l) => /skipped/.test(l)).length, 6, movedLogs.join('\n'));
+    // more finetune seeds: the first seed's stages are reused, the others trained; rows are means
+    const seeded = parseRunConfig({ ...config, seeds: 2 }, 'test');
+    const seedLogs: string[] = [];
+    const two = await runPipeline({ config: seeded, data, outDir: out, log: (l) => seedLogs.push(l) });
+    assert.equal(seedLogs.filter((l) => /skipped/.test(l)).length, 6, seedLogs.join('\n'));
+    assert.equal(two.rows[0].seedNdcg10, undefined); // the teacher is trained once
+    for (const [i, stage] of ['student', 'scratch', 'kd', 'random-1'].entries()) {
+      const second = JSON.parse(readFileSync(join(out, `${stage}-seed2`, 'stage.json'), 'utf8')).result.figures.full['ndcg@10'];
+      const row = two.rows[i + 1], firstRow = first.rows[i + 1];
+      assert.deepEqual(row.seedNdcg10, [firstRow.figures.full['ndcg@10'], second], stage);
+      assert.ok(Math.abs(row.figures.full['ndcg@10'] - (firstRow.figures.full['ndcg@10'] + second) / 2) < 1e-12, stage);
+    }
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /means over 2 finetune seeds/);
     // a second run on a folder in use is refused; a lock left by a dead process is taken over
     writeFileSync(join(out, '.adarec-run.lock'), String(process.ppid));
     await assert.rejects(runPipeline({ config, data, outDir: out, log: quiet }), /in use by another adarec run/);

@@ -25,7 +25,8 @@ export function runCommand(): Command {
     .addOption(new Option('--mode <mode>', 'search mode (search.mode in --config)').choices(['default', 'paper']))
     .option('--search-epochs <n>', 'search epochs (search.epochs)', positiveInt)
     .option('--random <n>', 'random-genotype baselines (baselines.random)', (v) => Number(v))
-    .option('--seed <n>', 'seed of every stage', (v) => Number(v)))
+    .option('--seed <n>', 'seed of every stage', (v) => Number(v))
+    .option('--seeds <n>', 'finetune seeds: train the student and each baseline n times and report means (seeds)', positiveInt))
     .addHelpText('after', '\nStages write to <out>/teacher, search, student, scratch, kd, random-<i>; the table goes to <out>/report.md with\n' +
       'cell.svg, alpha.svg and tradeoff.svg beside it. Interrupt with Ctrl-C and run the same command to continue.\n\n' +
       'Examples:\n  adarec run                                  # the synthetic default, a few minutes\n' +
@@ -40,6 +41,7 @@ export function runCommand(): Command {
       if (o.searchEpochs) base.search = { ...(base.search ?? {}), epochs: o.searchEpochs };
       if (o.random !== undefined) base.baselines = { ...(base.baselines ?? {}), random: o.random };
       if (o.seed !== undefined) base.seed = o.seed;
+      if (o.seeds !== undefined) base.seeds = o.seeds;
       const config = o.config ? parseRunConfig(base, String(o.config)) : parseRunConfig(base, 'command-line options');
       const { data } = await loadData(o.data, o);
       const controller = abortOnSigint('the run');

@@ -40,6 +40,12 @@ export const runConfigSchema = z.object({
     /** A paper-mode search (the reference's operators and settings) beside the default one. */
     paperMode: z.boolean().default(false),
   }).strict().default({}),
+  /**
+   * Finetune seeds: the student and every baseline are trained this many times (seeds seed,
+   * seed + 1, ...) and the table shows their means (NDCG@10 with its standard deviation); on small
+   * data one seed's differences are often a handful of users. The teacher and searches run once.
+   */
+  seeds: positiveInt.default(1),
   /** Single-sequence latency runs per model. */
   latencyRuns: positiveInt.default(30),
   seed: z.number().int().min(0).default(1),

@@ -15,6 +15,14 @@ export interface ReportRow {
   figures: ModelFigures;
   /** One cell's operators, for searched and random students. */
   genotype?: string[];
+  /** Each finetune seed's NDCG@10 when the figures are means over seeds. */
+  seedNdcg10?: number[];
+}
+
+/** Sample standard deviation. */
+function sd(xs: readonly number[]): number {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 const f4 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4));
@@ -25,11 +33,17 @@ export function resultsTable(rows: readonly ReportRow[], teacher: ReportRow): st
   const head = '| model | HR@10 | NDCG@10 | MRR@10 | MRR@5 (s) | HR@5 (s) | NDCG@5 (s) | params | non-emb. params | MACs | p50 ms | speed-up |';
   const lines = rows.map((r) => {
     const f = r.figures;
-    return `| ${r.name} | ${f4(f.full['hr@10'])} | ${f4(f.full['ndcg@10'])} | ${f4(f.full['mrr@10'])} | ${f4(f.sampled?.['mrr@5'])} | ` +
+    const ndcg = r.seedNdcg10 ? `${f4(f.full['ndcg@10'])} ± ${f4(sd(r.seedNdcg10))}` : f4(f.full['ndcg@10']);
+    return `| ${r.name} | ${f4(f.full['hr@10'])} | ${ndcg} | ${f4(f.full['mrr@10'])} | ${f4(f.sampled?.['mrr@5'])} | ` +
       `${f4(f.sampled?.['hr@5'])} | ${f4(f.sampled?.['ndcg@5'])} | ${count(f.params)} | ${count(f.nonEmbeddingParams)} | ${count(f.macs)} | ` +
       `${f.latencyP50Ms.toFixed(2)} | ${(teacher.figures.latencyP50Ms / f.latencyP50Ms).toFixed(1)}x |`;
   });
   return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+}
+
+function seedNote(rows: readonly ReportRow[]): string {
+  const n = rows.find((r) => r.seedNdcg10)?.seedNdcg10?.length;
+  return n ? ` Students and baselines: means over ${n} finetune seeds (NDCG@10 ± its standard deviation over seeds; per seed in results.json).` : '';
 }
 
 export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow }, log: (line: string) => void): void {
@@ -50,7 +64,7 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
   })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)' }));
   const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
   write('report.md', `# AdaRec run\n\n${table}\n\n(s) = sampled protocol (target among the fixed negatives); the others rank all items. ` +
-    `Latency: scoring one sequence, last position, batch 1.\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
+    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
   write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype }, null, 2) + '\n');
   log(`\n${table}\n\nreport: ${join(outDir, 'report.md')} (pictures: cell.svg, alpha.svg, tradeoff.svg)`);
 }

@@ -13,7 +13,7 @@ import { loadTrainedModel } from '../train/load.js';
 import { train, type TrainData, type TrainResult } from '../train/trainer.js';
 import { stderrLog, type ProgressMode } from '../train/progress.js';
 import type { RunConfig } from './config.js';
-import { measureModel, type ModelFigures } from './measure.js';
+import { meanFigures, measureModel, type ModelFigures, type SeededFigures } from './measure.js';
 import { writeReport, type ReportRow } from './report.js';
 import { lockRunFolder, runStage, stageKey } from './stage.js';
 
@@ -76,6 +76,19 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       }
     });
 
+  /**
+   * A student or baseline, trained `config.seeds` times (the first seed in `name`/, the others in
+   * `name`-seed<k>/): the figures are the means, with the per-seed NDCG@10.
+   */
+  const trainSeeds = async (name: string, cfg: TrainConfig, keyOf: (cfg: TrainConfig) => string): Promise<SeededFigures> => {
+    const runs: ModelFigures[] = [];
+    for (let s = 0; s < config.seeds; s++) {
+      const seeded = { ...cfg, seed: cfg.seed + s };
+      runs.push((await trainStage(s === 0 ? name : `${name}-seed${seeded.seed}`, keyOf(seeded), seeded)).figures);
+    }
+    return meanFigures(runs);
+  };
+
   // 1. teacher
   const teacherKey = stageKey({ dataKey, teacherConfig });
   const teacher = await trainStage('teacher', teacherKey, teacherConfig);
@@ -96,22 +109,23 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   };
 
   // 3. finetune a genotype (initialised from a search's supernet weights)
-  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string }): Promise<TrainedStage> => {
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string }): Promise<SeededFigures> => {
     const cfg = parseTrainConfig({
-      model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout },
+      model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
+        ...(searchConfig.positions ? { positions: searchConfig.positions } : {}) },
       maxLength: T, epochs: config.student.epochs, seed: config.seed, earlyStopping: { patience: config.student.patience },
       optimizer: { lr: config.student.lr },
       ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: 'net.' } } : {}),
       ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
     }, `${name} config`);
-    return trainStage(name, stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(cfg) }), cfg);
+    return trainSeeds(name, cfg, (c) => stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(c) }));
   };
 
   const main = await search('search', searchConfig);
   const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key });
   const rows: ReportRow[] = [
     { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures },
-    { name: 'AdaRec student', kind: 'student', figures: student.figures, genotype: main.result.genotype.cells[0] },
+    { name: 'AdaRec student', kind: 'student', ...student, genotype: main.result.genotype.cells[0] },
   ];
 
   // 4. baselines
@@ -120,28 +134,28 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     earlyStopping: { patience: config.student.patience } };
   if (config.baselines.scratch) {
     const cfg = parseTrainConfig(small, 'scratch config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, scratch`, kind: 'baseline', figures: (await trainStage('scratch', stageKey({ dataKey, cfg }), cfg)).figures });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, scratch`, kind: 'baseline', ...await trainSeeds('scratch', cfg, (c) => stageKey({ dataKey, cfg: c })) });
   }
   if (config.baselines.kd) {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', figures: (await trainStage('kd', stageKey({ dataKey, teacherKey, cfg: portable(cfg) }), cfg)).figures });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c) })) });
   }
   const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), { C, L: T });
   for (const [i, g] of randoms.entries()) {
     const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key });
-    rows.push({ name: `random genotype ${i + 1}`, kind: 'baseline', figures: r.figures, genotype: g.cells[0] });
+    rows.push({ name: `random genotype ${i + 1}`, kind: 'baseline', ...r, genotype: g.cells[0] });
   }
   for (const term of config.baselines.ablations) {
     const cfg = parseSearchConfig({ ...searchConfig, terms: { ...searchConfig.terms, [term]: false } }, `search without ${term}`);
     const s = await search(`search-no-${term}`, cfg);
     const r = await finetune(`student-no-${term}`, s.result.genotype, { name: `search-no-${term}`, key: s.key });
-    rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', figures: r.figures, genotype: s.result.genotype.cells[0] });
+    rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', ...r, genotype: s.result.genotype.cells[0] });
   }
   if (config.baselines.paperMode) {
     const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined }, 'paper-mode search');
     const s = await search('search-paper', cfg);
     const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key });
-    rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', figures: r.figures, genotype: s.result.genotype.cells[0] });
+    rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', ...r, genotype: s.result.genotype.cells[0] });
   }
 
   // 5. report

@@ -12,6 +12,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Rng, backward, noGrad, optim, tensor, tidy, type Tensor } from '../engine/index.js';
 import { nextItemBatch } from '../data/batch.js';
 import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
+import { writeItemKeys } from '../data/item-keys.js';
 import { evaluate, type Protocol } from '../eval/evaluate.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
@@ -258,6 +259,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
     }
     writeFileAtomic(configPath, [Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]);
+    writeItemKeys(outDir, data.manifestHash, data.dataset.itemKeys);
     const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
       `${data.split.valid.targets.length} validation examples`;
     log(describe);

@@ -1,0 +1,167 @@
+// A trained run, ready to answer "what next?" for original item ids: the checkpoint, its item
+// vocabulary, last-position scoring (batched) and top-K selection with optional exclusion of the
+// history. The HTTP service and the CLI serve through this class.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
+import { DataError } from '../data/errors.js';
+import { readItemKeys } from '../data/item-keys.js';
+import { padBatch } from '../eval/scorer.js';
+import type { SequentialRecommender } from '../models/types.js';
+import { loadTrainedModel } from '../train/load.js';
+import type { TrainConfig } from '../train/config.js';
+import { topK } from './top-k.js';
+
+/** What to do with history items the model has never seen. */
+export type UnknownItemPolicy = 'skip' | 'error';
+
+export interface RecommenderOptions {
+  /** Which checkpoint of a run folder: best.ckpt (default) or last.ckpt. */
+  checkpoint?: 'best' | 'last';
+  unknownItems?: UnknownItemPolicy;
+  /** Most sequences scored in one forward (bounds memory: rows x vocabulary floats). */
+  maxBatch?: number;
+}
+
+export interface RecommendRequest {
+  /** Original item ids, oldest first. */
+  history: readonly string[];
+  k: number;
+  /** Leave out items already in the history. */
+  excludeSeen?: boolean;
+}
+
+export interface Recommendation {
+  item: string;
+  score: number;
+}
+
+export interface RecommendResponse {
+  items: Recommendation[];
+  /** History items the model does not know (skipped, under the 'skip' policy). */
+  unknown: string[];
+}
+
+export interface ModelInfo {
+  /** Model kind from the training config (nextitnet, sasrec, bert4rec, adarec). */
+  kind: string;
+  /** The checkpoint served. */
+  checkpoint: string;
+  /** First 12 hex digits of the checkpoint's SHA-256: changes whenever the weights do. */
+  version: string;
+  items: number;
+  parameters: number;
+  /** Input window: longer histories keep their most recent items. */
+  maxLength: number;
+  loadedAt: string;
+}
+
+/** Unknown items under the 'error' policy. */
+export class UnknownItemsError extends Error {
+  constructor(readonly items: string[]) {
+    super(`unknown item id${items.length > 1 ? 's' : ''}: ${items.slice(0, 10).join(', ')}${items.length > 10 ? `, ... (${items.length})` : ''}`);
+    this.name = 'UnknownItemsError';
+  }
+}
+
+/** Scores [B, vocab] of the last position for padded item ids [B, T]. */
+export type LastPositionScorer = (ids: Tensor) => Tensor;
+
+/** The checkpoint a run folder (or a .ckpt path) designates. */
+export function resolveCheckpoint(path: string, which: 'best' | 'last' = 'best'): string {
+  if (!existsSync(path)) throw new DataError(path, 'no such run folder or checkpoint');
+  if (statSync(path).isDirectory()) {
+    const ckpt = join(path, `${which}.ckpt`);
+    if (!existsSync(ckpt)) throw new DataError(path, `no ${which}.ckpt in this folder (is it a run folder written by adarec train or adarec run?)`);
+    return ckpt;
+  }
+  return path;
+}
+
+export class Recommender {
+  private readonly ids = new Map<string, number>();
+  readonly unknownItems: UnknownItemPolicy;
+  private readonly maxBatch: number;
+  /** Last-position scoring; replaceable by a faster exact path (same results). */
+  scorer: LastPositionScorer;
+
+  constructor(readonly model: SequentialRecommender, readonly config: TrainConfig, readonly itemKeys: readonly string[],
+    readonly info: ModelInfo, o: RecommenderOptions = {}) {
+    if (itemKeys.length !== model.vocabSize - 1)
+      throw new Error(`the vocabulary has ${itemKeys.length} items, the model scores ${model.vocabSize - 1}`);
+    itemKeys.forEach((key, i) => this.ids.set(key, i + 1));
+    this.unknownItems = o.unknownItems ?? 'skip';
+    this.maxBatch = o.maxBatch ?? 256;
+    this.scorer = (ids) => model.scoreLast(ids);
+  }
+
+  /** Loads a run folder (its best.ckpt and items.json) or a checkpoint file beside an items.json. */
+  static load(path: string, o: RecommenderOptions = {}): Recommender {
+    const checkpoint = resolveCheckpoint(path, o.checkpoint);
+    const bytes = readFileSync(checkpoint);
+    const trained = loadTrainedModel(checkpoint);
+    const keys = readItemKeys(dirname(checkpoint));
+    if (keys.manifestHash !== trained.manifestHash)
+      throw new DataError(join(dirname(checkpoint), 'items.json'), `written for data ${keys.manifestHash}, but ${basename(checkpoint)} was trained on ${trained.manifestHash}`);
+    const info: ModelInfo = {
+      kind: trained.config.model.kind,
+      checkpoint,
+      version: createHash('sha256').update(bytes).digest('hex').slice(0, 12),
+      items: keys.itemKeys.length,
+      parameters: trained.model.parameterCount(),
+      maxLength: trained.config.maxLength,
+      loadedAt: new Date().toISOString(),
+    };
+    return new Recommender(trained.model, trained.config, keys.itemKeys, info, o);
+  }
+
+  get maxLength(): number {
+    return this.config.maxLength;
+  }
+
+  /** Model ids of a history (oldest first) and the original ids the model does not know. */
+  encode(history: readonly string[]): { ids: Int32Array; unknown: string[] } {
+    const ids: number[] = [], unknown: string[] = [];
+    for (const key of history) {
+      const id = this.ids.get(key);
+      if (id === undefined) unknown.push(key);
+      else ids.push(id);
+    }
+    if (unknown.length && this.unknownItems === 'error') throw new UnknownItemsError(unknown);
+    return { ids: Int32Array.from(ids), unknown };
+  }
+
+  /** Last-position scores of model-id inputs, [inputs.length * vocab] row-major. */
+  scoreIds(inputs: readonly Int32Array[]): Float32Array {
+    const V = this.model.vocabSize, T = this.maxLength;
+    const out = new Float32Array(inputs.length * V);
+    for (let start = 0; start < inputs.length; start += this.maxBatch) {
+      const chunk = inputs.slice(start, start + this.maxBatch);
+      noGrad(() => tidy(() => {
+        const scores = this.scorer(tensor(padBatch(chunk, T), [chunk.length, T], 'int32'));
+        out.set(scores.values as Float32Array, start * V);
+      }));
+    }
+    return out;
+  }
+
+  recommend(request: RecommendRequest): RecommendResponse {
+    return this.recommendBatch([request])[0];
+  }
+
+  /** One forward for all requests (in chunks of maxBatch), then top-K per request. */
+  recommendBatch(requests: readonly RecommendRequest[]): RecommendResponse[] {
+    const encoded = requests.map((r) => this.encode(r.history));
+    const scores = this.scoreIds(encoded.map((e) => e.ids));
+    const V = this.model.vocabSize;
+    return requests.map((r, b) => {
+      const exclude = r.excludeSeen ? new Set(encoded[b].ids) : undefined;
+      const best = topK(scores, b * V, V, r.k, exclude);
+      return {
+        items: Array.from(best.ids, (id, n) => ({ item: this.itemKeys[id - 1], score: best.scores[n] })),
+        unknown: encoded[b].unknown,
+      };
+    });
+  }
+}
