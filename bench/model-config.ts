@@ -1,5 +1,6 @@
 // The benchmark model of FINDINGS.md: NextItNet with 3,001 items, hidden 256, 8 residual blocks
-// (16 causal convs, k=3, dilations 1/4 alternating), output at every position.
+// (16 causal convs, k=3, dilations 1/4 alternating), output at every position; and the ml-100k
+// AdaRec student the inference benchmark serves.
 import { Rng, tensor, type Tensor } from '../src/engine/index.js';
 import type { NextItNetConfig } from '../src/models/nextitnet.js';
 
@@ -29,3 +30,9 @@ export function torchInit(threads: number) {
     kernel: BENCH_MODEL.kernelSize, residual: BENCH_MODEL.residual, batch: BENCH_BATCH, length: BENCH_LENGTH, threads,
   };
 }
+
+/** The ml-100k student (docs/RESULTS.md): AdaRecNet hidden 64, window 50, 4 cells of 3 nodes with these edges in every cell. */
+export const ML100K_STUDENT = {
+  hidden: 64, maxLength: 50, cells: 4, nodes: 3,
+  edges: ['none', 'none', 'none', 'causal_conv_3', 'none', 'none'],
+};

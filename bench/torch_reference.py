@@ -6,7 +6,6 @@ Protocol: one JSON command per line in, one JSON answer per line out.
    "batch": 128, "length": 50, "threads": 1}
   {"cmd": "train_step"}   -> {"ms": ..., "loss": ...}   (on the batch made at init)
   {"cmd": "train_batch", "inputs": [...], "targets": [...], "batch": B} -> {"ms": ..., "loss": ...}
-  {"cmd": "infer", "n": 50} -> {"ms": [...]}   batch 1, last position only, inference mode
   {"cmd": "stats"}        -> {"maxrss_mb": ...}
 Run with /usr/bin/python3 (Debian: apt-get install python3-torch).
 """
@@ -84,7 +83,7 @@ def main():
             V, B, T = msg['vocab'], msg['batch'], msg['length']
             model = NextItNet(V, msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
             state.update(model=model, V=V, opt=torch.optim.Adam(model.parameters(), lr=1e-3),
-                         batch=make_batch(B, T, V, g), one=make_batch(1, T, V, g)[0])
+                         batch=make_batch(B, T, V, g))
             reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
         elif cmd == 'train_step':
             reply = train_on(state, *state['batch'])
@@ -92,16 +91,6 @@ def main():
             B = msg['batch']
             reply = train_on(state, torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
                              torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
-        elif cmd == 'infer':
-            model, ids = state['model'], state['one']
-            model.eval()
-            times = []
-            with torch.inference_mode():
-                for _ in range(msg['n']):
-                    t = time.perf_counter()
-                    model.score_last(ids)
-                    times.append((time.perf_counter() - t) * 1e3)
-            reply = {'ms': times}
         elif cmd == 'stats':
             reply = {'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         else:

@@ -11,6 +11,7 @@ import { runSearch, type SearchEpochRecord } from '../src/search/search.js';
 import { train } from '../src/train/trainer.js';
 import { parseTrainConfig } from '../src/train/config.js';
 import { loadTrainedModel } from '../src/train/load.js';
+import { loadTeacher } from '../src/train/teacher.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { parseRunConfig } from '../src/pipeline/config.js';
 import { runPipeline } from '../src/pipeline/run.js';
@@ -32,14 +33,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const base: SearchConfigInput = { hidden: 8, cells: 2, nodes: 2, epochs: 3, maxLength: 12, batchSize: 64, alphaOptimizer: { lr: 0.05 }, beta: 0.1 };
 
 async function search(name: string, extra: SearchConfigInput = {}, o: { signal?: AbortSignal; resume?: boolean; onBatchEnd?: (i: { step: number }) => void } = {}) {
-  const t = loadTrainedModel(teacherCkpt);
+  const teacher = await loadTeacher({ path: teacherCkpt, field: 'teacher', maxLength: 12 });
   try {
     return await runSearch({
-      config: parseSearchConfig({ ...base, ...extra }, name), teacher: t.model, teacherHidden: 16, teacherKind: 'nextitnet',
+      config: parseSearchConfig({ ...base, ...extra }, name), teacher,
       data, outDir: join(root, name), log: quiet, ...o,
     });
   } finally {
-    t.model.dispose();
+    teacher.dispose();
   }
 }
 

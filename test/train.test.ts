@@ -212,7 +212,7 @@ describe('train()', () => {
     assert.ok(r.testMetrics['hr@10'] > 3 * chance, `test hr@10 ${r.testMetrics['hr@10']}`);
     assert.equal(r.epochsRun, 5);
     assert.equal(r.bestEpoch, log.reduce((b, l) => (l.metrics['ndcg@10'] > b.metrics['ndcg@10'] ? l : b)).epoch);
-    assert.deepEqual(readdirSync(dir).sort(), ['best.ckpt', 'config.json', 'last.ckpt', 'result.json', 'train.jsonl']);
+    assert.deepEqual(readdirSync(dir).sort(), ['best.ckpt', 'config.json', 'items.json', 'last.ckpt', 'result.json', 'train.jsonl']);
     assert.deepEqual(readTrainConfig(join(dir, 'config.json')), config);
     assert.equal(readCheckpoint(join(dir, 'best.ckpt')).meta.progress.epoch, r.bestEpoch);
     assert.ok(lines.some((l) => l.startsWith('epoch 5/5: loss')), lines.join('\n'));

@@ -5,6 +5,8 @@ import { runDemo } from './demo.js';
 import { dataCommand, positiveInt } from './data.js';
 import { evalCommand, trainCommand } from './train.js';
 import { runCommand, searchCommand } from './run.js';
+import { exportCommand } from './export.js';
+import { serveCommand } from './serve.js';
 import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
 
@@ -39,6 +41,8 @@ program.addCommand(dataCommand());
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(searchCommand());
+program.addCommand(exportCommand());
+program.addCommand(serveCommand());
 
 try {
   await program.parseAsync();

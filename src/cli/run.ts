@@ -5,7 +5,7 @@ import { SYNTHETIC_PRESET, parseRunConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { parseSearchConfig } from '../search/config.js';
 import { runSearch } from '../search/search.js';
-import { loadTrainedModel } from '../train/load.js';
+import { loadTeacher } from '../train/teacher.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
 
@@ -55,7 +55,8 @@ export function runCommand(): Command {
 export function searchCommand(): Command {
   return addDataOptions(new Command('search')
     .description('search a student architecture against a trained teacher (writes genotype.json, alpha.json, search.jsonl)')
-    .requiredOption('--teacher <run/best.ckpt>', 'the teacher checkpoint')
+    .requiredOption('--teacher <best.ckpt|teacher.onnx>', 'the teacher: a checkpoint, or an ONNX model with its mapping (docs/ONNX.md)')
+    .option('--teacher-mapping <file.json>', 'the mapping of an ONNX teacher (default: <name>.mapping.json beside <name>.onnx)')
     .requiredOption('--data <source>', 'the data the teacher was trained on')
     .option('--config <file.json>', 'search config')
     .option('--out <dir>', 'search folder', 'runs/search')
@@ -68,13 +69,14 @@ export function searchCommand(): Command {
       if (o.epochs) base.epochs = o.epochs;
       const config = parseSearchConfig(base, o.config ?? 'command-line options');
       const { data } = await loadData(o.data, o);
-      const t = loadTrainedModel(resolve(o.teacher));
-      if (t.manifestHash !== data.manifest.key) console.error(`warning: the teacher was trained on data ${t.manifestHash}, this data is ${data.manifest.key}`);
+      const teacher = await loadTeacher({ path: resolve(o.teacher), mapping: o.teacherMapping === undefined ? undefined : resolve(String(o.teacherMapping)), field: '--teacher', maxLength: config.maxLength });
+      if (teacher.manifestHash !== null && teacher.manifestHash !== data.manifest.key)
+        console.error(`warning: the teacher was trained on data ${teacher.manifestHash}, this data is ${data.manifest.key}`);
       const controller = abortOnSigint('the search');
       const r = await runSearch({
-        config, teacher: t.model, teacherHidden: t.config.model.hidden, teacherKind: t.config.model.kind, outDir: resolve(o.out), resume: o.resume === true,
+        config, teacher, outDir: resolve(o.out), resume: o.resume === true,
         signal: controller.signal, data: { dataset: data.dataset, split: data.split, negatives: data.negatives, manifestHash: data.manifest.key },
-      });
+      }).finally(() => teacher.dispose());
       console.log(`genotype (best epoch ${r.bestEpoch}): ${r.genotype.cells[0].join(', ')}`);
     });
 }

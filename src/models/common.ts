@@ -11,11 +11,14 @@ export function paddingMask(ids: Tensor): Tensor {
   return out;
 }
 
-/** Position ids [B, T]: 0..T-1 in every row (left padding keeps the last item at T-1). */
-export function positionIds(B: number, T: number): Tensor {
+/**
+ * Position ids [B, T]: offset..offset+T-1 in every row (left padding keeps the last item at T-1;
+ * a crop of the last T positions of a longer window passes where the crop starts in it).
+ */
+export function positionIds(B: number, T: number, offset = 0): Tensor {
   const out = empty([B, T], 'int32');
   const ov = out.values;
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ov[b * T + t] = t;
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) ov[b * T + t] = offset + t;
   return out;
 }
 

@@ -17,7 +17,11 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
 
   /** Logits [B, vocab] of the last position only (what evaluation and serving need). */
   scoreLast(ids: Tensor): Tensor {
-    const h = this.hidden(ids);
+    return this.lastLogits(this.hidden(ids));
+  }
+
+  /** Logits [B, vocab] of the last position of hidden states [B, T, hidden]. */
+  lastLogits(h: Tensor): Tensor {
     const [B, T, C] = h.shape;
     return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
   }

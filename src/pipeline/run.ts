@@ -10,6 +10,7 @@ import { randomGenotypesLike, type Genotype } from '../search/genotype.js';
 import { runSearch, studentHidden, type SearchResult } from '../search/search.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';
+import { loadTeacher } from '../train/teacher.js';
 import { train, type TrainData, type TrainResult } from '../train/trainer.js';
 import { stderrLog, type ProgressMode } from '../train/progress.js';
 import type { RunConfig } from './config.js';
@@ -98,11 +99,11 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult }> => {
     const key = stageKey({ dataKey, teacherKey, cfg });
     const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
-      const t = loadTrainedModel(teacherCkpt);
+      const teacher = await loadTeacher({ path: teacherCkpt, field: 'teacher', maxLength: cfg.maxLength });
       try {
-        return await runSearch({ ...common, config: cfg, teacher: t.model, teacherHidden: t.config.model.hidden, teacherKind: t.config.model.kind, data, outDir: dir, resume });
+        return await runSearch({ ...common, config: cfg, teacher, data, outDir: dir, resume });
       } finally {
-        t.model.dispose();
+        teacher.dispose();
       }
     });
     return { key, result };

@@ -39,7 +39,7 @@ export class Cell extends nn.Module {
    * the supernet, the chosen one in a student (an empty list or [none] drops the edge).
    */
   constructor(readonly hidden: number, readonly nodes: number, readonly operators: readonly OperatorSpec[],
-    candidates: readonly (readonly number[])[], rng: Rng) {
+    readonly candidates: readonly (readonly number[])[], rng: Rng) {
     super();
     this.edges = cellEdges(nodes);
     if (candidates.length !== this.edges.length) throw new Error(`a cell of ${nodes} nodes has ${this.edges.length} edges, got candidates for ${candidates.length}`);
@@ -57,6 +57,17 @@ export class Cell extends nn.Module {
     for (let i = 0; i < nodes; i++) wv[i] = 0.01 * rng.normal();
     this.nodeWeights = this.param('nodeWeights', w);
     this.norm = this.child('norm', new nn.LayerNorm(hidden, 1e-8));
+  }
+
+  /**
+   * A student's edge e: its operator and module, or null when the edge computes nothing (none, or
+   * no operator). Throws for a supernet edge (several candidates).
+   */
+  chosen(e: number): { spec: OperatorSpec; op: EdgeOp } | null {
+    const cols = this.candidates[e];
+    if (cols.length > 1) throw new Error(`edge ${e} holds ${cols.length} candidate operators: a supernet cell, not a student's`);
+    const op = cols.length ? this.ops[e][cols[0]] : null;
+    return op ? { spec: this.operators[cols[0]], op } : null;
   }
 
   forward(x: Tensor, mix: EdgeMix | null): Tensor {

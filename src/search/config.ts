@@ -27,6 +27,8 @@ export const searchConfigSchema = z.object({
   /** One genotype per cell instead of one shared by all cells. */
   perCell: z.boolean().default(false),
   dropout: z.number().min(0).lt(1).default(0.1),
+  /** Position embedding of the network and its students: 'learned' (METHOD.md; when absent) or 'none' (students that can stream per event). */
+  positions: z.enum(['learned', 'none']).optional(),
   /** 'all': every operator computed and weighted by the one-hot (the reference); 'single-path': only the sampled one (GDAS). */
   estimator: z.enum(['all', 'single-path']).optional(),
   epochs: positiveInt.default(20),

@@ -1,6 +1,8 @@
 // The AdaRec network: item + learned position embedding (dropout 0.1), K cells, a linear output
 // over all items. With every candidate operator on every edge it is the supernet the search
-// trains; with one operator per edge (a genotype) it is the derived student.
+// trains; with one operator per edge (a genotype) it is the derived student. Without position
+// embeddings (`positions: 'none'`) a causal student depends only on the items it has seen, so it
+// can be served incrementally per event (src/serve/stream.ts).
 import { F, Rng, Tensor, nn } from '../engine/index.js';
 import { NextItemModel } from '../models/next-item-model.js';
 import { layer, positionIds } from '../models/common.js';
@@ -23,6 +25,8 @@ export interface AdaRecNetConfig {
   genotype: number[][] | null;
   /** Dropout on the embedding output (METHOD.md: 0.1). */
   dropout: number;
+  /** 'learned' (METHOD.md, the default when absent): a position embedding over maxLength; 'none': items only. */
+  positions?: 'learned' | 'none';
 }
 
 /** How the supernet's edges are mixed in the next forwards: weights and which columns to compute. */
@@ -36,7 +40,8 @@ export interface NetworkMix {
 
 export class AdaRecNet extends NextItemModel {
   readonly itemEmbedding: nn.Embedding;
-  readonly positionEmbedding: nn.Embedding;
+  /** Null when built with positions: 'none'. */
+  readonly positionEmbedding: nn.Embedding | null;
   readonly drop: nn.Dropout;
   readonly cells: Cell[];
   readonly output: nn.Linear;
@@ -50,7 +55,8 @@ export class AdaRecNet extends NextItemModel {
     if (genotype && (genotype.length !== cells || genotype.some((g) => g.length !== E)))
       throw new Error(`a genotype needs ${cells} cells x ${E} edges of operator columns`);
     this.itemEmbedding = this.child('itemEmbedding', new nn.Embedding(vocabSize, hidden, rng, 1 / Math.sqrt(hidden)));
-    this.positionEmbedding = this.child('positionEmbedding', new nn.Embedding(maxLength, hidden, rng, 1 / Math.sqrt(hidden)));
+    this.positionEmbedding = config.positions === 'none' ? null
+      : this.child('positionEmbedding', new nn.Embedding(maxLength, hidden, rng, 1 / Math.sqrt(hidden)));
     this.drop = this.child('dropout', new nn.Dropout(config.dropout, rng));
     const all = operators.map((_, o) => o);
     this.cells = Array.from({ length: cells }, (_, k) => this.child(`cells.${k}`, new Cell(hidden, nodes, operators,
@@ -66,11 +72,14 @@ export class AdaRecNet extends NextItemModel {
     return this.cells[0].edges.length;
   }
 
-  private embed(ids: Tensor): Tensor {
+  /** Embeddings of ids [B, T] taken as positions positionOffset..positionOffset+T-1 of a window. */
+  private embed(ids: Tensor, positionOffset = 0): Tensor {
     const [B, T] = ids.shape;
-    if (T > this.config.maxLength) throw new Error(`AdaRecNet: ${T} positions, the position embedding has ${this.config.maxLength}`);
-    const e = F.add(this.itemEmbedding.forward(ids), this.positionEmbedding.forward(positionIds(B, T)));
-    return this.drop.forward(e);
+    const items = this.itemEmbedding.forward(ids);
+    if (!this.positionEmbedding) return this.drop.forward(items);
+    if (positionOffset + T > this.config.maxLength)
+      throw new Error(`AdaRecNet: positions up to ${positionOffset + T}, the position embedding has ${this.config.maxLength}`);
+    return this.drop.forward(F.add(items, this.positionEmbedding.forward(positionIds(B, T, positionOffset))));
   }
 
   private cellMix(k: number): EdgeMix | null {
@@ -80,8 +89,9 @@ export class AdaRecNet extends NextItemModel {
     return { weights: m.weights, rowOffset: offset, active: m.active.slice(offset, offset + E) };
   }
 
-  hidden(ids: Tensor): Tensor {
-    let x = this.embed(ids);
+  /** Hidden states [B, T, hidden]; positionOffset: where ids start in the window (a crop of its end). */
+  hidden(ids: Tensor, positionOffset = 0): Tensor {
+    let x = this.embed(ids, positionOffset);
     this.cells.forEach((c, k) => { const input = x; x = layer(() => c.forward(input, this.cellMix(k))); });
     return x;
   }

@@ -13,15 +13,15 @@ import { nextItemBatch } from '../data/batch.js';
 import { evaluate } from '../eval/evaluate.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
-import type { SequentialRecommender } from '../models/types.js';
-import { intermediateCount } from '../models/common.js';
+import { disposeSignals, type Teacher } from '../models/teacher.js';
+import type { DistillationSignals } from '../models/types.js';
 import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from '../train/checkpoint.js';
 import { formatSeconds, loopOutput } from '../train/progress.js';
 import { METRIC_PATTERN } from '../train/config.js';
-import { TrainingAborted, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
+import { TrainingAborted, batchSignals, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
 import { cellEdges } from './cell.js';
 import type { SearchConfig } from './config.js';
 import { Distiller, type LossParts } from './distill.js';
@@ -35,11 +35,8 @@ import type { OperatorSpec } from './ops/edge-op.js';
 
 export interface SearchOptions extends LoopOptions {
   config: SearchConfig;
-  /** The trained teacher (frozen: eval mode, no gradients). */
-  teacher: SequentialRecommender;
-  /** Teacher hidden size (for the projections) and kind (for the default student size). */
-  teacherHidden: number;
-  teacherKind: string;
+  /** The frozen teacher (ours or ONNX: train/teacher.ts loadTeacher); its kind sets the default student size. */
+  teacher: Teacher;
   onBatchEnd?: (info: { epoch: number; batch: number; step: number; parts: LossParts }) => void;
 }
 
@@ -125,7 +122,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const operators = searchOperators(config);
   const O = operators.length, E = cellEdges(config.nodes).length, K = config.cells;
   const rows = config.perCell ? K * E : E;
-  const C = studentHidden(config, o.teacherKind), T = config.maxLength;
+  const C = studentHidden(config, teacher.kind), T = config.maxLength;
 
   // training sequences; in bi-level mode a held-out slice of them steps alpha
   const all = trainingSequences(data.split, T);
@@ -149,9 +146,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const gumbelRng = new Rng(derivedSeed(config.seed, GUMBEL_STREAM, 0));
   const validRng = new Rng(derivedSeed(config.seed, VALID_STREAM, 0));
   const rngs = { model: modelRng, gumbel: gumbelRng, valid: validRng };
-  const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout }, modelRng);
-  const teacherLayers = intermediateCount(teacher, T);
-  const distiller = new Distiller(C, o.teacherHidden, K, teacherLayers, {
+  const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout, positions: config.positions }, modelRng);
+  const teacherLayers = teacher.intermediates;
+  const distiller = new Distiller(C, teacher.hidden, K, teacherLayers, {
     gamma: config.gamma, beta: config.beta, terms: config.terms, mapping: 'emd', maskPads: config.mode !== 'paper', temperature: config.temperature,
   }, modelRng);
   const state = new SearchModules(net, distiller, rows, O, modelRng);
@@ -168,7 +165,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
   let progress: TrainProgress = { epoch: 0, step: 0, bestMetric: null, bestEpoch: null, bestMetrics: null, badEpochs: 0, stopped: false };
   let extra: SearchExtra = { emd: distiller.emd.state(), history: { operators: operators.map((x) => x.name), edges: edgeNames, epochs: [], entropy: [] }, bestAlpha: null };
-  teacher.eval();
   try {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint<SearchConfig>(lastPath);
@@ -192,11 +188,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const cellsFactor = config.perCell ? 1 / K : 1;
     const cache = config.cacheTeacher ? new TeacherCache(train.length, T) : null;
 
-    /** Forward + loss of one batch under a fresh Gumbel sample; `cached` = the batch's indices into train. */
-    const stepLoss = (batch: Int32Array[], tau: number, cached: Int32Array | null): { loss: Tensor; parts: LossParts } => {
+    /** The teacher's signals of a batch (the caller disposes them); `cached` = the batch's indices into train. */
+    const teacherSignals = (batch: Int32Array[], cached: Int32Array | null): Promise<DistillationSignals> => {
+      const compute = (): Promise<DistillationSignals> => batchSignals(teacher, batch, T);
+      return cache && cached ? cache.get(cached, compute) : compute();
+    };
+
+    /** Forward + loss of one batch under a fresh Gumbel sample, against the teacher's signals `t` of it. */
+    const stepLoss = (batch: Int32Array[], tau: number, t: DistillationSignals): { loss: Tensor; parts: LossParts } => {
       const { inputs, targets } = nextItemBatch(batch, T);
-      const compute = () => noGrad(() => teacher.signals(inputs));
-      const t = cache && cached ? cache.get(cached, compute) : compute();
       const sample = sampleEdges(state.alpha, tau, gumbelRng);
       net.mix = { weights: sample.weights, active: activeColumns(sample.index, operators, config.estimator), perCell: config.perCell };
       const s = net.signals(inputs);
@@ -228,17 +228,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         if (config.bilevel && !warmingUp) {
           // first-order DARTS: alpha's step on a held-out batch, the weights untouched
           const hb = Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOut[heldOrder[(b * B + i) % heldOut.length]]);
+          const ht = await teacherSignals(hb, null);
           tidy(() => {
-            const { loss } = stepLoss(hb, tau, null);
+            const { loss } = stepLoss(hb, tau, ht);
             wOpt.zeroGrad(); aOpt.zeroGrad();
             backward(loss);
             aOpt.step();
           });
+          disposeSignals(ht);
           distiller.afterStep();
           wOpt.zeroGrad(); aOpt.zeroGrad();
         }
+        const t = await teacherSignals(batch, batchIdx);
         const parts = tidy(() => {
-          const { loss, parts } = stepLoss(batch, tau, batchIdx);
+          const { loss, parts } = stepLoss(batch, tau, t);
           wOpt.zeroGrad(); aOpt.zeroGrad();
           backward(loss);
           if (config.optimizer.clipNorm !== null) optim.clipGradNorm(weightParams, config.optimizer.clipNorm);
@@ -246,6 +249,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
           if (!config.bilevel && !warmingUp) aOpt.step();
           return parts;
         });
+        disposeSignals(t);
         distiller.afterStep();
         wOpt.zeroGrad(); aOpt.zeroGrad();
         net.mix = null;

@@ -15,13 +15,13 @@ export class TeacherCache {
     this.rows = new Array(sequences);
   }
 
-  /** The signals of the sequences `indices` (one batch, in order), computing and storing missing ones. */
-  get(indices: ArrayLike<number>, compute: () => DistillationSignals): DistillationSignals {
+  /** The signals of the sequences `indices` (one batch, in order; the caller disposes them), computing and storing missing ones. */
+  async get(indices: ArrayLike<number>, compute: () => Promise<DistillationSignals>): Promise<DistillationSignals> {
     const n = indices.length;
     let missing = false;
     for (let b = 0; b < n; b++) if (!this.rows[indices[b]]) missing = true;
     if (missing) {
-      const s = compute();
+      const s = await compute();
       const parts = [s.embedding, ...s.intermediates, s.logits];
       for (let b = 0; b < n; b++) {
         if (this.rows[indices[b]]) continue;

@@ -11,6 +11,8 @@ import { padBatch } from '../eval/scorer.js';
 import type { SequentialRecommender } from '../models/types.js';
 import { loadTrainedModel } from '../train/load.js';
 import type { TrainConfig } from '../train/config.js';
+import { fastScorer } from './fast-score.js';
+import { SessionStore } from './sessions.js';
 import { topK } from './top-k.js';
 
 /** What to do with history items the model has never seen. */
@@ -22,6 +24,11 @@ export interface RecommenderOptions {
   unknownItems?: UnknownItemPolicy;
   /** Most sequences scored in one forward (bounds memory: rows x vocabulary floats). */
   maxBatch?: number;
+  /**
+   * Keep incremental sessions (per-event state of causal models, serve/sessions.ts) in an LRU of
+   * at most this many bytes; 0 or absent: no per-user state.
+   */
+  sessionBytes?: number;
 }
 
 export interface RecommendRequest {
@@ -83,7 +90,9 @@ export class Recommender {
   private readonly ids = new Map<string, number>();
   readonly unknownItems: UnknownItemPolicy;
   private readonly maxBatch: number;
-  /** Last-position scoring; replaceable by a faster exact path (same results). */
+  /** Incremental sessions, when enabled (they belong to this model: a reload starts afresh). */
+  readonly sessions: SessionStore | null;
+  /** Last-position scoring: the receptive-field crop where the model allows it (fast-score.ts), same results as scoreLast. */
   scorer: LastPositionScorer;
 
   constructor(readonly model: SequentialRecommender, readonly config: TrainConfig, readonly itemKeys: readonly string[],
@@ -93,7 +102,8 @@ export class Recommender {
     itemKeys.forEach((key, i) => this.ids.set(key, i + 1));
     this.unknownItems = o.unknownItems ?? 'skip';
     this.maxBatch = o.maxBatch ?? 256;
-    this.scorer = (ids) => model.scoreLast(ids);
+    this.scorer = fastScorer(model);
+    this.sessions = o.sessionBytes ? new SessionStore(this, o.sessionBytes) : null;
   }
 
   /** Loads a run folder (its best.ckpt and items.json) or a checkpoint file beside an items.json. */
@@ -155,13 +165,15 @@ export class Recommender {
     const encoded = requests.map((r) => this.encode(r.history));
     const scores = this.scoreIds(encoded.map((e) => e.ids));
     const V = this.model.vocabSize;
-    return requests.map((r, b) => {
-      const exclude = r.excludeSeen ? new Set(encoded[b].ids) : undefined;
-      const best = topK(scores, b * V, V, r.k, exclude);
-      return {
-        items: Array.from(best.ids, (id, n) => ({ item: this.itemKeys[id - 1], score: best.scores[n] })),
-        unknown: encoded[b].unknown,
-      };
-    });
+    return requests.map((r, b) => ({
+      items: this.top(scores, b * V, r.k, r.excludeSeen ? new Set(encoded[b].ids) : undefined),
+      unknown: encoded[b].unknown,
+    }));
+  }
+
+  /** The k best items of the scores row at `offset`, as original ids. */
+  top(scores: Float32Array, offset: number, k: number, exclude?: ReadonlySet<number>): Recommendation[] {
+    const best = topK(scores, offset, this.model.vocabSize, k, exclude);
+    return Array.from(best.ids, (id, n) => ({ item: this.itemKeys[id - 1], score: best.scores[n] }));
   }
 }

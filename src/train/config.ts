@@ -60,6 +60,11 @@ const adarecStudent = z.object({
   }).strict(),
   /** Dropout on the embedding output (METHOD.md: 0.1). */
   dropout: z.number().min(0).lt(1).default(0.1),
+  /**
+   * 'learned' (METHOD.md; what an absent field means, so older configs, checkpoints and stage keys
+   * stay as they were) or 'none': no position embedding, which lets a causal student stream per event.
+   */
+  positions: z.enum(['learned', 'none']).optional(),
 }).strict();
 
 /** `"model": "sasrec"` is shorthand for `"model": { "kind": "sasrec" }`. */
@@ -139,9 +144,11 @@ export const trainConfigSchema = z.object({
     /** Prefix of the names in that checkpoint to strip (the search saves its supernet under 'net.'). */
     prefix: z.string().default(''),
   }).strict().optional(),
-  /** Train with knowledge distillation from a trained teacher (its best.ckpt). */
+  /** Train with knowledge distillation from a trained teacher: its best.ckpt, or an ONNX model (docs/ONNX.md). */
   distillation: z.object({
     teacher: z.string().min(1),
+    /** The mapping file of an ONNX teacher (default: <teacher without .onnx>.mapping.json). */
+    teacherMapping: z.string().min(1).optional(),
     gamma: z.number().min(0).max(1).default(0.5),
     terms: z.object({
       ce: z.boolean().default(true), embedding: z.boolean().default(true), hidden: z.boolean().default(true), logits: z.boolean().default(true),
@@ -200,7 +207,7 @@ export function buildModel(config: TrainConfig, vocabSize: number, rng: Rng): Se
     case 'adarec': {
       const g = m.genotype as Genotype;
       return new AdaRecNet({ vocabSize, maxLength: config.maxLength, hidden: m.hidden, cells: g.cells.length, nodes: g.nodes,
-        operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: m.dropout }, rng);
+        operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: m.dropout, positions: m.positions }, rng);
     }
   }
 }

@@ -9,3 +9,4 @@ export {
 } from './checkpoint.js';
 export { train, derivedSeed, TrainingAborted, type TrainOptions, type TrainData, type TrainResult, type EpochRecord, type BatchInfo } from './trainer.js';
 export { loadTrainedModel, type TrainedModel } from './load.js';
+export { loadTeacher, isOnnxPath, type TeacherSource } from './teacher.js';

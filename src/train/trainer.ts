@@ -9,7 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Rng, backward, noGrad, optim, tensor, tidy, type Tensor } from '../engine/index.js';
+import { Rng, backward, optim, tensor, tidy, type Tensor } from '../engine/index.js';
 import { nextItemBatch } from '../data/batch.js';
 import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
 import { writeItemKeys } from '../data/item-keys.js';
@@ -17,11 +17,12 @@ import { evaluate, type Protocol } from '../eval/evaluate.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
-import type { SequentialRecommender } from '../models/types.js';
+import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount } from '../models/common.js';
+import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../search/distill.js';
 import type { EmdLayerMappingState } from '../search/emd.js';
-import { loadTrainedModel } from './load.js';
+import { loadTeacher } from './teacher.js';
 import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
@@ -187,19 +188,35 @@ function initFrom(model: SequentialRecommender, init: NonNullable<TrainConfig['i
   return { copied, total: targets.length };
 }
 
+/**
+ * The teacher's signals of a batch's inputs (the caller disposes them), fetched before the
+ * synchronous training step: an ONNX teacher runs asynchronously in onnxruntime.
+ */
+export async function batchSignals(teacher: Teacher, batch: readonly Int32Array[], maxLength: number): Promise<DistillationSignals> {
+  const inputs = tidy(() => nextItemBatch(batch, maxLength).inputs);
+  try {
+    return await teacher.signals(inputs);
+  } finally {
+    inputs.dispose();
+  }
+}
+
 /** The teacher and the loss of a distillation run (config.distillation). */
-function setupDistillation(config: TrainConfig, model: SequentialRecommender, vocabSize: number, rng: Rng): { teacher: SequentialRecommender; distiller: Distiller } | null {
+async function setupDistillation(config: TrainConfig, model: SequentialRecommender, vocabSize: number, rng: Rng): Promise<{ teacher: Teacher; distiller: Distiller } | null> {
   const d = config.distillation;
   if (!d) return null;
   if (config.model.kind === 'bert4rec') throw new Error('distillation: a BERT4Rec student is not supported (its masked phase has no next-item targets)');
   if (config.model.kind === 'nextitnet' && config.model.dilations.length % 2 !== 0) throw new Error('distillation: a NextItNet student needs an even number of blocks (its intermediates are every second block)');
-  const t = loadTrainedModel(d.teacher);
-  if (t.vocabSize !== vocabSize) throw new Error(`distillation: the teacher ${d.teacher} scores ${t.vocabSize - 1} items, the data has ${vocabSize - 1}`);
-  const K = intermediateCount(model, config.maxLength), M = intermediateCount(t.model, config.maxLength);
-  const distiller = new Distiller(config.model.hidden, t.config.model.hidden, K, M, {
+  const t = await loadTeacher({ path: d.teacher, mapping: d.teacherMapping, field: 'distillation.teacher', maxLength: config.maxLength });
+  if (t.vocabSize !== vocabSize) {
+    t.dispose();
+    throw new Error(`distillation: the teacher ${d.teacher} scores ${t.vocabSize - 1} items, the data has ${vocabSize - 1}`);
+  }
+  const K = intermediateCount(model, config.maxLength), M = t.intermediates;
+  const distiller = new Distiller(config.model.hidden, t.hidden, K, M, {
     gamma: d.gamma, beta: 0, terms: { ...d.terms, efficiency: false }, mapping: d.mapping, maskPads: true, temperature: d.temperature,
   }, rng);
-  return { teacher: t.model, distiller };
+  return { teacher: t, distiller };
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -221,7 +238,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const maskRng = new Rng(derivedSeed(config.seed, MASK_STREAM, 0));
   const rngs = { model: modelRng, mask: maskRng };
   const model = buildModel(config, vocabSize, modelRng);
-  const kd = setupDistillation(config, model, vocabSize, modelRng);
+  const kd = await setupDistillation(config, model, vocabSize, modelRng);
   const modules = kd ? { distiller: kd.distiller } : undefined;
   const bert = model instanceof BERT4Rec ? model : null;
   const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
@@ -295,14 +312,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         }
         const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => sequences[i]);
         const opt = optimizer;
+        const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T) : null;
         const [loss, norm] = tidy(() => {
           let l: Tensor;
           if (phase === 'masked') {
             l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
-          } else if (kd) {
+          } else if (kd && teacherSignals) {
             const { inputs, targets } = nextItemBatch(batch, T);
-            const t = noGrad(() => kd.teacher.signals(inputs));
-            l = kd.distiller.loss(model.signals(inputs), t, inputs, targets, null).loss;
+            l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
           } else {
             const { inputs, targets } = nextItemBatch(batch, T);
             l = model.loss(inputs, targets);
@@ -313,6 +330,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           opt.step();
           return [l.item(), n];
         });
+        if (teacherSignals) disposeSignals(teacherSignals);
         opt.zeroGrad();
         kd?.distiller.afterStep();
         if (!Number.isFinite(loss)) {

@@ -9,11 +9,12 @@ export function convMacs(L: number, C: number, k: number): number { return L * C
 /** conv params = C*C*k + 3C (weights, bias, batch-norm scale and shift). */
 export function convParams(C: number, k: number): number { return C * C * k + 3 * C; }
 
-class ConvBn extends EdgeOp {
+/** Conv + BatchNorm on one edge (exported for the ONNX exporter, which reads its modules). */
+export class ConvBn extends EdgeOp {
   readonly conv: nn.CausalConv1d;
   readonly bn: nn.BatchNorm1d;
   /** Positions the output is shifted back by: 0 for causal, (k-1)/2*d for centred. */
-  private readonly lookahead: number;
+  readonly lookahead: number;
 
   constructor(C: number, k: number, dilation: number, causal: boolean, rng: Rng) {
     super();

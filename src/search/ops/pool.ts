@@ -6,8 +6,9 @@ import { EdgeOp, type OperatorSpec } from './edge-op.js';
 /** pool MACs = L*C (METHOD.md). */
 export function poolMacs(L: number, C: number): number { return L * C; }
 
-class Pool extends EdgeOp {
-  constructor(private readonly mode: 'max' | 'avg', private readonly before: number, private readonly after: number) {
+/** A pool on one edge (exported: the ONNX exporter reads its window). */
+export class Pool extends EdgeOp {
+  constructor(readonly mode: 'max' | 'avg', readonly before: number, readonly after: number) {
     super();
   }
 

@@ -1,0 +1,24 @@
+// Exact last-position scoring of padded windows over the receptive field only. A causal
+// conv/pool stack's last output depends on the window's last R positions, so scoring the crop of
+// those R positions (AdaRec's position ids kept at W-R..W-1) gives the same logits as the whole
+// window: every layer still computes every position of the crop, and the positions whose values
+// differ (those near the crop start, which miss their left context) are never read by the last
+// one. Other models, models in training mode (batch statistics, dropout) and windows no longer
+// than R are scored by model.scoreLast.
+import { F, type Tensor } from '../engine/index.js';
+import type { SequentialRecommender } from '../models/types.js';
+import { AdaRecNet } from '../search/network.js';
+import { receptiveField } from './receptive-field.js';
+import type { LastPositionScorer } from './recommender.js';
+
+/** A LastPositionScorer for `model` giving model.scoreLast's logits, as cheaply as its structure allows. */
+export function fastScorer(model: SequentialRecommender): LastPositionScorer {
+  const R = receptiveField(model);
+  if (R === null) return (ids) => model.scoreLast(ids);
+  return (ids: Tensor) => {
+    const T = ids.shape[1];
+    if (R >= T || model.training) return model.scoreLast(ids);
+    const crop = F.contiguous(F.narrow(ids, 1, T - R, R));
+    return model instanceof AdaRecNet ? model.lastLogits(model.hidden(crop, T - R)) : model.scoreLast(crop);
+  };
+}
