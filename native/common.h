@@ -278,8 +278,9 @@ inline bool unpackStrided(Strided& s, int rank, int nops, const double* dims, si
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// Blocks SIGPROF on this thread for its lifetime (oneDNN 2.6 + V8's --cpu-prof sampler corrupt
-// the heap otherwise). Cheap: two sigprocmask calls; no-op when the library is OpenBLAS.
+// Blocks asynchronous signals on this thread for its lifetime: oneDNN 2.6's JIT sgemm runs with
+// rsp on the heap, so a signal handled mid-call corrupts the heap (see gemm.cc). Every oneDNN
+// call must sit inside one. Cheap: two sigprocmask calls; no-op when the library is OpenBLAS.
 struct GemmGuard {
   GemmGuard();
   ~GemmGuard();

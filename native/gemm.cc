@@ -58,11 +58,17 @@ void applyThreads(int n) {
 
 }  // namespace
 
+// oneDNN 2.6's JIT sgemm kernels point rsp into a heap workspace, so the frame of any signal
+// handled mid-call is written onto the heap (oneDNN issue #4845, fixed in 3.11): SIGPROF from
+// --cpu-prof, but also the SIGTERM/SIGINT/SIGHUP that `adarec serve` listens for. So every
+// asynchronous signal is held until the call returns (it is delivered then, or handled by another
+// thread meanwhile); the synchronous fault signals stay open. libgomp threads started inside a
+// guarded call inherit this mask, which covers ADAREC_THREADS > 1 as well.
 GemmGuard::GemmGuard() : active(g_lib == kOneDnn) {
   if (!active) return;
   sigset_t blk;
-  sigemptyset(&blk);
-  sigaddset(&blk, SIGPROF);
+  sigfillset(&blk);
+  for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&blk, s);
   pthread_sigmask(SIG_BLOCK, &blk, &saved);
 }
 GemmGuard::~GemmGuard() {

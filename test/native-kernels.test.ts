@@ -172,6 +172,47 @@ describe('native kernels', { skip }, () => {
       assert.match(bad.stderr, /ADAREC_GEMM must be 'onednn' or 'openblas'/);
     });
 
+    it('a signal handled during a oneDNN GEMM leaves the heap intact', (t) => {
+      // oneDNN 2.6's JIT sgemm runs with rsp inside a heap buffer: the frame of a signal handled
+      // mid-call (SIGTERM/SIGHUP in `adarec serve`) was written onto the heap, and glibc aborted
+      // later ("corrupted size vs. prev_size while consolidating"). A child process takes a
+      // stream of handled SIGUSR2 while it runs GEMMs of a conv's shape and allocates; unfixed,
+      // it aborted within a second every time.
+      if (!nativeInfo()?.available.includes('onednn')) return t.skip('built without oneDNN');
+      const nativeJs = fileURLToPath(new URL('../src/engine/backend/native.js', import.meta.url));
+      const jsJs = fileURLToPath(new URL('../src/engine/backend/js.js', import.meta.url));
+      const script = `
+        import { Worker } from 'node:worker_threads';
+        import { loadNativeKernels } from ${JSON.stringify(nativeJs)};
+        import { JsKernels } from ${JSON.stringify(jsJs)};
+        const k = loadNativeKernels(new JsKernels());
+        let signals = 0;
+        process.on('SIGUSR2', () => { signals++; });
+        const stop = new Int32Array(new SharedArrayBuffer(4));
+        const w = new Worker(\`const f = new Int32Array(require('node:worker_threads').workerData);
+          while (Atomics.load(f, 0) === 0) process.kill(process.pid, 'SIGUSR2');\`, { eval: true, execArgv: [], workerData: stop.buffer });
+        await new Promise((r) => setTimeout(r, 50));
+        const keep = [];
+        for (const [M, N, K, n] of [[30, 64, 192, 5000], [1, 64, 192, 1000], [16, 500, 64, 1000]]) {
+          const A = new Float32Array(M * K).fill(0.5), B = new Float32Array(K * N).fill(0.25), C = new Float32Array(M * N);
+          for (let i = 0; i < n; i++) {
+            k.gemm(false, false, 1, M, N, K, A, 0, B, 0, C, 0);
+            keep.push(new Float32Array(64 + (i * 37) % 2000));
+            if (keep.length > 200) keep.splice(0, 100);
+          }
+          if (C[0] !== K / 8) throw new Error('wrong product ' + C[0]);
+        }
+        Atomics.store(stop, 0, 1);
+        await w.terminate();
+        await new Promise((r) => setImmediate(r));
+        console.log(JSON.stringify({ signals }));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+        { env: { ...process.env, ADAREC_GEMM: 'onednn' }, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.signal, null, `child killed by ${r.signal}: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok((JSON.parse(r.stdout) as { signals: number }).signals > 0, 'no signal was handled');
+    });
+
     it('setNativeThreads', () => {
       const before = nativeInfo()?.threads ?? 1;
       setNativeThreads(2);
