@@ -35,6 +35,8 @@ before(async () => {
   onnx = join(root, 'teacher.onnx');
   const r = exportModelFile({ model: join(root, 'teacher'), out: onnx, signals: true, opset: 17 });
   assert.equal(r.mapping, join(root, 'teacher.mapping.json'));
+  assert.equal(r.items, join(root, 'teacher.items.json'));
+  assert.deepEqual(JSON.parse(readFileSync(r.items!, 'utf8')), JSON.parse(readFileSync(join(root, 'teacher', 'items.json'), 'utf8')));
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 

@@ -2,8 +2,9 @@
 // with --signals also the distillation signals and the mapping file that makes it an ONNX
 // teacher (docs/ONNX.md).
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ITEM_KEYS_FILE } from '../data/item-keys.js';
 import { exportOnnx } from '../onnx/export.js';
 import { MAX_OPSET, MIN_OPSET } from '../onnx/graph.js';
 import { defaultMappingPath } from '../onnx/mapping.js';
@@ -24,6 +25,8 @@ export interface ExportFileResult {
   onnx: string;
   /** The mapping file written beside it (with signals), else null. */
   mapping: string | null;
+  /** <name>.items.json: the run's item vocabulary (column i of scores is item i), when the run has one. */
+  items: string | null;
   kind: string;
   bytes: number;
 }
@@ -50,7 +53,10 @@ export function exportModelFile(o: ExportFileOptions): ExportFileResult {
     writeFileAtomic(o.out, [r.bytes]);
     const mapping = r.mapping ? defaultMappingPath(o.out) : null;
     if (mapping) writeFileAtomic(mapping, [Buffer.from(JSON.stringify(r.mapping, null, 2) + '\n', 'utf8')]);
-    return { onnx: o.out, mapping, kind: r.kind, bytes: r.bytes.length };
+    const vocabulary = join(dirname(ckpt), ITEM_KEYS_FILE);
+    const items = existsSync(vocabulary) ? o.out.replace(/\.onnx$/i, '') + '.items.json' : null;
+    if (items) writeFileAtomic(items, [readFileSync(vocabulary)]);
+    return { onnx: o.out, mapping, items, kind: r.kind, bytes: r.bytes.length };
   } finally {
     trained.model.dispose();
   }
@@ -75,6 +81,7 @@ export function exportCommand(): Command {
       'See docs/ONNX.md for the outputs, the mapping file and using an ONNX teacher.')
     .action((o) => {
       const r = exportModelFile({ model: resolve(String(o.model)), out: resolve(String(o.out)), signals: o.signals === true, opset: o.opset as number });
-      console.log(`wrote ${r.onnx} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)${r.mapping ? ` and its teacher mapping ${r.mapping}` : ''}`);
+      console.log(`wrote ${r.onnx} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)${r.mapping ? `, its teacher mapping ${r.mapping}` : ''}` +
+        `${r.items ? `, and the item vocabulary ${r.items} (scores column i is itemKeys[i - 1]; column 0 is padding)` : ''}`);
     });
 }
