@@ -111,6 +111,29 @@ describe('search', () => {
   });
 });
 
+describe('search with attention teachers', () => {
+  for (const [kind, model] of [
+    ['sasrec', { kind: 'sasrec', hidden: 16, blocks: 2, heads: 2 }],
+    ['bert4rec', { kind: 'bert4rec', hidden: 16, blocks: 2, heads: 2, pretrainEpochs: 1 }],
+  ] as const) {
+    it(`${kind}: its blocks are the intermediates and the student is 32 wide by default`, async () => {
+      const dir = join(root, `teacher-${kind}`);
+      await train({ config: parseTrainConfig({ model, maxLength: 12, epochs: 1 }, kind), data, outDir: dir, log: quiet });
+      const teacher = await loadTeacher({ path: join(dir, 'best.ckpt'), field: 'teacher', maxLength: 12 });
+      try {
+        assert.equal(teacher.intermediates, 2);
+        const { hidden: _, ...config } = { ...base, epochs: 1 };
+        const r = await runSearch({ config: parseSearchConfig(config, kind), teacher, data, outDir: join(root, `search-${kind}`), log: quiet });
+        assert.equal(r.epochsRun, 1);
+        const ckpt = readCheckpoint(join(root, `search-${kind}`, 'best.ckpt'));
+        assert.deepEqual(ckpt.tensors.find((t) => t.name === 'param/net.itemEmbedding.weight')!.shape, [51, 32]);
+      } finally {
+        teacher.dispose();
+      }
+    });
+  }
+});
+
 describe('student finetune and distillation', () => {
   it('trains a derived student from the search weights, with CE + distillation, and reloads it', async () => {
     const g = JSON.parse(readFileSync(join(root, 's1', 'genotype.json'), 'utf8'));
