@@ -313,24 +313,28 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => sequences[i]);
         const opt = optimizer;
         const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T) : null;
-        const [loss, norm] = tidy(() => {
-          let l: Tensor;
-          if (phase === 'masked') {
-            l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
-          } else if (kd && teacherSignals) {
-            const { inputs, targets } = nextItemBatch(batch, T);
-            l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
-          } else {
-            const { inputs, targets } = nextItemBatch(batch, T);
-            l = model.loss(inputs, targets);
-          }
-          opt.zeroGrad();
-          backward(l);
-          const n = optim.clipGradNorm(trained, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
-          opt.step();
-          return [l.item(), n];
-        });
-        if (teacherSignals) disposeSignals(teacherSignals);
+        let loss: number, norm: number;
+        try {
+          [loss, norm] = tidy(() => {
+            let l: Tensor;
+            if (phase === 'masked') {
+              l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
+            } else if (kd && teacherSignals) {
+              const { inputs, targets } = nextItemBatch(batch, T);
+              l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
+            } else {
+              const { inputs, targets } = nextItemBatch(batch, T);
+              l = model.loss(inputs, targets);
+            }
+            opt.zeroGrad();
+            backward(l);
+            const n = optim.clipGradNorm(trained, config.optimizer.clipNorm ?? Infinity); // Infinity: measure only
+            opt.step();
+            return [l.item(), n];
+          });
+        } finally {
+          if (teacherSignals) disposeSignals(teacherSignals);
+        }
         opt.zeroGrad();
         kd?.distiller.afterStep();
         if (!Number.isFinite(loss)) {
