@@ -13,32 +13,19 @@ Protocol: one JSON command per line in, one JSON answer per line out.
     last row (what the reference code computes); "last": the output layer on the last position only.
 Run with /usr/bin/python3 (Debian: apt-get install python3-torch).
 """
-import json, sys, time
+import time
 import torch, torch.nn as nn, torch.nn.functional as F
-from torch_reference import NextItNet
-from torch_supernet import build_op
+from torch_reference import NextItNet, serve_commands, start_torch
+from torch_supernet import Cell, build_op
 
 
-class StudentCell(nn.Module):
+class StudentCell(Cell):
     """A derived cell: one operator per edge (none computes zeros, as the reference's Zero)."""
     def __init__(self, C, nodes, specs):
-        super().__init__()
-        self.nodes = nodes
-        self.edges = nn.ModuleList([build_op(s, C) for s in specs])
-        self.node_weights = nn.Parameter(0.01 * torch.randn(nodes))
-        self.ln = nn.LayerNorm(C, eps=1e-8)
+        super().__init__(C, nodes, [build_op(s, C) for s in specs])
 
     def forward(self, x):
-        states, e = [x], 0
-        for to in range(1, self.nodes + 1):
-            node = 0
-            for j in range(to):
-                node = node + self.edges[e](F.relu(states[j]).transpose(1, 2)).transpose(1, 2)
-                e += 1
-            states.append(node)
-        attn = F.softmax(self.node_weights, dim=0)
-        s = sum(attn[i] * states[i + 1] for i in range(self.nodes))
-        return F.relu(self.ln(s)) + x
+        return self.run(x, lambda e, state: self.edges[e](F.relu(state).transpose(1, 2)).transpose(1, 2))
 
 
 class Student(nn.Module):
@@ -66,36 +53,34 @@ class Student(nn.Module):
 
 def main():
     models, inputs = {}, {}
-    for line in sys.stdin:
-        msg = json.loads(line)
-        cmd = msg['cmd']
-        if cmd == 'model':
-            torch.set_num_threads(msg.get('threads', 1))
-            torch.manual_seed(0)
-            if msg['kind'] == 'nextitnet':
-                m = NextItNet(msg['vocab'], msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
-            else:
-                m = Student(msg['vocab'], msg['length'], msg['hidden'], msg['nodes'], msg['cells'])
-            models[msg['name']] = m.eval()
-            reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
-        elif cmd == 'inputs':
-            inputs[msg['key']] = torch.tensor(msg['rows'], dtype=torch.long).view(-1, msg['length'])
-            reply = {'ok': True}
-        elif cmd == 'score':
-            model, rows, B = models[msg['model']], inputs[msg['key']], msg['batch']
-            score = (lambda ids: model(ids)[:, -1]) if msg['mode'] == 'all' else model.score_last
-            times = []
-            with torch.inference_mode():
-                for i in range(msg['n']):
-                    start = (i * B) % rows.shape[0]
-                    ids = rows[start:start + B]
-                    t = time.perf_counter()
-                    score(ids)
-                    times.append((time.perf_counter() - t) * 1e3)
-            reply = {'ms': times}
+
+    def model(msg):
+        reply = start_torch(msg)
+        if msg['kind'] == 'nextitnet':
+            m = NextItNet(msg['vocab'], msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
         else:
-            reply = {'error': f'unknown command {cmd}'}
-        print(json.dumps(reply), flush=True)
+            m = Student(msg['vocab'], msg['length'], msg['hidden'], msg['nodes'], msg['cells'])
+        models[msg['name']] = m.eval()
+        return reply
+
+    def set_inputs(msg):
+        inputs[msg['key']] = torch.tensor(msg['rows'], dtype=torch.long).view(-1, msg['length'])
+        return {'ok': True}
+
+    def score(msg):
+        m, rows, B = models[msg['model']], inputs[msg['key']], msg['batch']
+        run = (lambda ids: m(ids)[:, -1]) if msg['mode'] == 'all' else m.score_last
+        times = []
+        with torch.inference_mode():
+            for i in range(msg['n']):
+                start = (i * B) % rows.shape[0]
+                ids = rows[start:start + B]
+                t = time.perf_counter()
+                run(ids)
+                times.append((time.perf_counter() - t) * 1e3)
+        return {'ms': times}
+
+    serve_commands({'model': model, 'inputs': set_inputs, 'score': score})
 
 
 if __name__ == '__main__':

@@ -71,31 +71,49 @@ def train_on(state, inp, tgt):
     return {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
 
 
-def main():
-    state = {}
+def start_torch(msg):
+    """Threads and seed of an init command; the answer's version fields."""
+    torch.set_num_threads(msg.get('threads', 1))
+    torch.manual_seed(0)
+    return {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+
+
+def memory_stats(_msg):
+    return {'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def serve_commands(handlers):
+    """The stdin/stdout protocol of every bench script: one JSON command per line, its handler's
+    answer as one JSON line; an unknown command or a failing handler answers {"error": ...}
+    instead of killing the process, so the driver reports it."""
     for line in sys.stdin:
         msg = json.loads(line)
-        cmd = msg['cmd']
-        if cmd == 'init':
-            torch.set_num_threads(msg.get('threads', 1))
-            torch.manual_seed(0)
-            g = torch.Generator().manual_seed(7)
-            V, B, T = msg['vocab'], msg['batch'], msg['length']
-            model = NextItNet(V, msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
-            state.update(model=model, V=V, opt=torch.optim.Adam(model.parameters(), lr=1e-3),
-                         batch=make_batch(B, T, V, g))
-            reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
-        elif cmd == 'train_step':
-            reply = train_on(state, *state['batch'])
-        elif cmd == 'train_batch':
-            B = msg['batch']
-            reply = train_on(state, torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
-                             torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
-        elif cmd == 'stats':
-            reply = {'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-        else:
-            reply = {'error': f'unknown command {cmd}'}
+        handler = handlers.get(msg['cmd'])
+        try:
+            reply = handler(msg) if handler else {'error': f"unknown command {msg['cmd']}"}
+        except Exception as e:
+            reply = {'error': f'{type(e).__name__}: {e}'}
         print(json.dumps(reply), flush=True)
+
+
+def main():
+    state = {}
+
+    def init(msg):
+        reply = start_torch(msg)
+        g = torch.Generator().manual_seed(7)
+        V, B, T = msg['vocab'], msg['batch'], msg['length']
+        model = NextItNet(V, msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
+        state.update(model=model, V=V, opt=torch.optim.Adam(model.parameters(), lr=1e-3), batch=make_batch(B, T, V, g))
+        return reply
+
+    def train_batch(msg):
+        B = msg['batch']
+        return train_on(state, torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
+                        torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
+
+    serve_commands({'init': init, 'train_step': lambda _msg: train_on(state, *state['batch']),
+                    'train_batch': train_batch, 'stats': memory_stats})
 
 
 if __name__ == '__main__':

@@ -19,9 +19,9 @@ Protocol: one JSON command per line in, one JSON answer per line out.
   {"cmd": "stats"}                                 -> {"maxrss_mb": ...}
 Run with /usr/bin/python3 (Debian: apt-get install python3-torch).
 """
-import json, resource, sys, time
+import time
 import torch, torch.nn as nn, torch.nn.functional as F
-from torch_reference import NextItNet
+from torch_reference import NextItNet, memory_stats, serve_commands, start_torch
 
 
 # ---- the search space (METHOD.md "Student search space"), default-mode operators --------------
@@ -84,25 +84,35 @@ class MixedOp(nn.Module):
         return sum(wi * op(h) for wi, op in zip(w, self.ops)).transpose(1, 2)
 
 
-class SearchCell(nn.Module):
-    def __init__(self, C, nodes, specs):
+class Cell(nn.Module):
+    """A cell over given edge modules: node i sums one edge from x and from every earlier node; the
+    output is softmax(node weights)-weighted nodes -> LayerNorm -> ReLU -> + x."""
+    def __init__(self, C, nodes, edges):
         super().__init__()
         self.nodes = nodes
-        self.edges = nn.ModuleList([MixedOp(specs, C) for to in range(1, nodes + 1) for _ in range(to)])
+        self.edges = nn.ModuleList(edges)
         self.node_weights = nn.Parameter(0.01 * torch.randn(nodes))
         self.ln = nn.LayerNorm(C, eps=1e-8)
 
-    def forward(self, x, onehot):  # onehot [edges, ops]
+    def run(self, x, edge):  # edge(e, input state) -> edge e's output
         states, e = [x], 0
         for to in range(1, self.nodes + 1):
             node = 0
             for j in range(to):
-                node = node + self.edges[e](states[j], onehot[e])
+                node = node + edge(e, states[j])
                 e += 1
             states.append(node)
         attn = F.softmax(self.node_weights, dim=0)
         s = sum(attn[i] * states[i + 1] for i in range(self.nodes))
         return F.relu(self.ln(s)) + x
+
+
+class SearchCell(Cell):
+    def __init__(self, C, nodes, specs):
+        super().__init__(C, nodes, [MixedOp(specs, C) for to in range(1, nodes + 1) for _ in range(to)])
+
+    def forward(self, x, onehot):  # onehot [edges, ops]
+        return self.run(x, lambda e, state: self.edges[e](state, onehot[e]))
 
 
 class SuperNet(nn.Module):
@@ -199,32 +209,23 @@ def search_step(state, variant, ids, tgt):
 
 def main():
     state = {}
-    for line in sys.stdin:
-        msg = json.loads(line)
-        cmd = msg['cmd']
-        try:
-            if cmd == 'init':
-                torch.set_num_threads(msg.get('threads', 1))
-                torch.manual_seed(0)
-                V = msg['vocab']
-                teacher = NextItNet(V, msg['teacher_hidden'], msg['dilations'], msg['kernel'], 'learned')
-                specs, costs = msg['ops'], msg['costs']
-                state.update(V=V, teacher=teacher, gamma=msg['gamma'], beta=msg['beta'], tau=msg.get('tau', 1.0),
-                             ref=Student(msg, specs, costs), fair=Student(msg, specs, costs))
-                count = lambda ps: sum(p.numel() for p in ps)
-                reply = {'ok': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-                         'params': {'teacher': count(teacher.parameters()), 'supernet': count(state['ref'].net.parameters())}}
-            elif cmd == 'step':
-                B = msg['batch']
-                reply = search_step(state, msg['variant'], torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
-                                    torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
-            elif cmd == 'stats':
-                reply = {'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-            else:
-                reply = {'error': f'unknown command {cmd}'}
-        except Exception as e:  # answer instead of dying, so the driver reports it
-            reply = {'error': f'{type(e).__name__}: {e}'}
-        print(json.dumps(reply), flush=True)
+
+    def init(msg):
+        reply = start_torch(msg)
+        V = msg['vocab']
+        teacher = NextItNet(V, msg['teacher_hidden'], msg['dilations'], msg['kernel'], 'learned')
+        specs, costs = msg['ops'], msg['costs']
+        state.update(V=V, teacher=teacher, gamma=msg['gamma'], beta=msg['beta'], tau=msg.get('tau', 1.0),
+                     ref=Student(msg, specs, costs), fair=Student(msg, specs, costs))
+        count = lambda ps: sum(p.numel() for p in ps)
+        return {**reply, 'params': {'teacher': count(teacher.parameters()), 'supernet': count(state['ref'].net.parameters())}}
+
+    def step(msg):
+        B = msg['batch']
+        return search_step(state, msg['variant'], torch.tensor(msg['inputs'], dtype=torch.long).view(B, -1),
+                           torch.tensor(msg['targets'], dtype=torch.long).view(B, -1))
+
+    serve_commands({'init': init, 'step': step, 'stats': memory_stats})
 
 
 if __name__ == '__main__':

@@ -2,14 +2,14 @@
 // with --signals also the distillation signals and the mapping file that makes it an ONNX
 // teacher (docs/ONNX.md).
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ITEM_KEYS_FILE } from '../data/item-keys.js';
 import { exportOnnx } from '../onnx/export.js';
 import { MAX_OPSET, MIN_OPSET } from '../onnx/graph.js';
 import { defaultMappingPath } from '../onnx/mapping.js';
 import { readCheckpoint } from '../train/checkpoint.js';
-import { loadTrainedModel } from '../train/load.js';
+import { loadTrainedModel, resolveCheckpoint } from '../train/load.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface ExportFileOptions {
@@ -31,18 +31,10 @@ export interface ExportFileResult {
   bytes: number;
 }
 
-function checkpointOf(model: string): string {
-  if (!existsSync(model)) throw new RangeError(`--model: ${model}: no such file or folder`);
-  if (!statSync(model).isDirectory()) return model;
-  const best = join(model, 'best.ckpt');
-  if (!existsSync(best)) throw new RangeError(`--model: ${model} holds no best.ckpt (give a training run folder or a .ckpt file)`);
-  return best;
-}
-
 /** Exports the model and writes the .onnx file (and its mapping with signals) atomically. */
 export function exportModelFile(o: ExportFileOptions): ExportFileResult {
   if (!/\.onnx$/i.test(o.out)) throw new RangeError(`--out: expected a file name ending in .onnx, got ${o.out}`);
-  const ckpt = checkpointOf(o.model);
+  const ckpt = resolveCheckpoint(o.model);
   const meta = readCheckpoint<Record<string, unknown>>(ckpt).meta;
   if (meta.config.model === undefined)
     throw new RangeError(`--model: ${ckpt} is not a trained model's checkpoint (a search's supernet?): export the trained student's run folder`);

@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { createService, type Service } from '../serve/http/app.js';
-import { resolveCheckpoint } from '../serve/recommender.js';
+import { resolveCheckpoint } from '../train/load.js';
 import { positiveInt } from './data.js';
 
 /** After this long a graceful shutdown gives up on in-flight requests and exits 1. */

@@ -1,7 +1,7 @@
 // The serving layer's public surface.
 export { topK, type TopK } from './top-k.js';
 export {
-  Recommender, UnknownItemsError, resolveCheckpoint,
+  Recommender, UnknownItemsError,
   type RecommenderOptions, type RecommendRequest, type RecommendResponse, type Recommendation, type ModelInfo,
   type UnknownItemPolicy, type LastPositionScorer,
 } from './recommender.js';

@@ -2,14 +2,14 @@
 // vocabulary, last-position scoring (batched) and top-K selection with optional exclusion of the
 // history. The HTTP service and the CLI serve through this class.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
 import { DataError } from '../data/errors.js';
 import { readItemKeys } from '../data/item-keys.js';
 import { padBatch } from '../eval/scorer.js';
 import type { SequentialRecommender } from '../models/types.js';
-import { loadTrainedModel } from '../train/load.js';
+import { loadTrainedModel, resolveCheckpoint } from '../train/load.js';
 import type { TrainConfig } from '../train/config.js';
 import { fastScorer } from './fast-score.js';
 import { SessionStore } from './sessions.js';
@@ -66,7 +66,8 @@ export interface ModelInfo {
 
 /** Unknown items under the 'error' policy. */
 export class UnknownItemsError extends Error {
-  constructor(readonly items: string[]) {
+  /** @param requests in a batch: which requests (by index) hold which unknown ids */
+  constructor(readonly items: string[], readonly requests: { index: number; items: string[] }[] = []) {
     super(`unknown item id${items.length > 1 ? 's' : ''}: ${items.slice(0, 10).join(', ')}${items.length > 10 ? `, ... (${items.length})` : ''}`);
     this.name = 'UnknownItemsError';
   }
@@ -75,17 +76,6 @@ export class UnknownItemsError extends Error {
 /** Scores [B, vocab] of the last position for padded item ids [B, T]. */
 export type LastPositionScorer = (ids: Tensor) => Tensor;
 
-/** The checkpoint a run folder (or a .ckpt path) designates. */
-export function resolveCheckpoint(path: string, which: 'best' | 'last' = 'best'): string {
-  if (!existsSync(path)) throw new DataError(path, 'no such run folder or checkpoint');
-  if (statSync(path).isDirectory()) {
-    const ckpt = join(path, `${which}.ckpt`);
-    if (!existsSync(ckpt)) throw new DataError(path, `no ${which}.ckpt in this folder (is it a run folder written by adarec train or adarec run?)`);
-    return ckpt;
-  }
-  return path;
-}
-
 export class Recommender {
   private readonly ids = new Map<string, number>();
   readonly unknownItems: UnknownItemPolicy;
@@ -93,7 +83,7 @@ export class Recommender {
   /** Incremental sessions, when enabled (they belong to this model: a reload starts afresh). */
   readonly sessions: SessionStore | null;
   /** Last-position scoring: the receptive-field crop where the model allows it (fast-score.ts), same results as scoreLast. */
-  scorer: LastPositionScorer;
+  private readonly scorer: LastPositionScorer;
 
   constructor(readonly model: SequentialRecommender, readonly config: TrainConfig, readonly itemKeys: readonly string[],
     readonly info: ModelInfo, o: RecommenderOptions = {}) {
@@ -132,13 +122,18 @@ export class Recommender {
 
   /** Model ids of a history (oldest first) and the original ids the model does not know. */
   encode(history: readonly string[]): { ids: Int32Array; unknown: string[] } {
+    const encoded = this.lookup(history);
+    if (encoded.unknown.length && this.unknownItems === 'error') throw new UnknownItemsError(encoded.unknown);
+    return encoded;
+  }
+
+  private lookup(history: readonly string[]): { ids: Int32Array; unknown: string[] } {
     const ids: number[] = [], unknown: string[] = [];
     for (const key of history) {
       const id = this.ids.get(key);
       if (id === undefined) unknown.push(key);
       else ids.push(id);
     }
-    if (unknown.length && this.unknownItems === 'error') throw new UnknownItemsError(unknown);
     return { ids: Int32Array.from(ids), unknown };
   }
 
@@ -160,9 +155,16 @@ export class Recommender {
     return this.recommendBatch([request])[0];
   }
 
-  /** One forward for all requests (in chunks of maxBatch), then top-K per request. */
+  /**
+   * One forward for all requests (in chunks of maxBatch), then top-K per request. Under the
+   * 'error' policy nothing is scored when any request holds unknown ids; the error lists them all.
+   */
   recommendBatch(requests: readonly RecommendRequest[]): RecommendResponse[] {
-    const encoded = requests.map((r) => this.encode(r.history));
+    const encoded = requests.map((r) => this.lookup(r.history));
+    if (this.unknownItems === 'error') {
+      const bad = encoded.flatMap((e, index) => (e.unknown.length ? [{ index, items: e.unknown }] : []));
+      if (bad.length) throw new UnknownItemsError(bad.flatMap((b) => b.items), bad);
+    }
     const scores = this.scoreIds(encoded.map((e) => e.ids));
     const V = this.model.vocabSize;
     return requests.map((r, b) => ({

@@ -8,5 +8,5 @@ export {
   CHECKPOINT_MAGIC, CHECKPOINT_VERSION, type Checkpoint, type CheckpointMeta, type TrainProgress, type NamedArray,
 } from './checkpoint.js';
 export { train, derivedSeed, TrainingAborted, type TrainOptions, type TrainData, type TrainResult, type EpochRecord, type BatchInfo } from './trainer.js';
-export { loadTrainedModel, type TrainedModel } from './load.js';
+export { loadTrainedModel, resolveCheckpoint, type TrainedModel } from './load.js';
 export { loadTeacher, isOnnxPath, type TeacherSource } from './teacher.js';

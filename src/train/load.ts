@@ -1,5 +1,8 @@
 // A trained model back from a checkpoint, for evaluation, serving or distillation.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
+import { DataError } from '../data/errors.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import type { SequentialRecommender } from '../models/types.js';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint.js';
@@ -24,4 +27,15 @@ export function loadTrainedModel(path: string): TrainedModel {
   if (model instanceof BERT4Rec) model.causal = ckpt.meta.causal ?? true;
   model.eval();
   return { model, config, vocabSize, epoch: ckpt.meta.progress.epoch, manifestHash };
+}
+
+/** The checkpoint a run folder (or a .ckpt path) designates. */
+export function resolveCheckpoint(path: string, which: 'best' | 'last' = 'best'): string {
+  if (!existsSync(path)) throw new DataError(path, 'no such run folder or checkpoint');
+  if (statSync(path).isDirectory()) {
+    const ckpt = join(path, `${which}.ckpt`);
+    if (!existsSync(ckpt)) throw new DataError(path, `no ${which}.ckpt in this folder (is it a run folder written by adarec train or adarec run?)`);
+    return ckpt;
+  }
+  return path;
 }

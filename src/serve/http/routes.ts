@@ -18,20 +18,6 @@ function servingModel(holder: ModelHolder): Recommender {
   return model;
 }
 
-/** Under the 'error' policy: every request of a batch that has unknown ids, with its ids. */
-function unknownInBatch(model: Recommender, requests: readonly RecommendRequest[]): { index: number; items: string[] }[] {
-  const bad: { index: number; items: string[] }[] = [];
-  requests.forEach((r, index) => {
-    try {
-      model.encode(r.history);
-    } catch (e) {
-      if (!(e instanceof UnknownItemsError)) throw e;
-      bad.push({ index, items: e.items });
-    }
-  });
-  return bad;
-}
-
 export function recommendRoutes(app: FastifyInstance, holder: ModelHolder, metrics: ServiceMetrics, limits: ServiceLimits): void {
   app.post<{ Body: RecommendBody }>('/v1/recommend', { schema: recommendSchema(limits) }, async (request) => {
     const model = servingModel(holder);
@@ -42,13 +28,14 @@ export function recommendRoutes(app: FastifyInstance, holder: ModelHolder, metri
 
   app.post<{ Body: BatchBody }>('/v1/recommend/batch', { schema: batchSchema(limits) }, async (request) => {
     const model = servingModel(holder);
-    const requests = request.body.requests.map(toRequest);
-    if (model.unknownItems === 'error') {
-      const bad = unknownInBatch(model, requests);
-      if (bad.length)
-        throw new HttpError(422, 'UnknownItems', `${bad.length} request${bad.length > 1 ? 's have' : ' has'} unknown item ids (first: request ${bad[0].index}: ${bad[0].items.slice(0, 5).join(', ')})`, { requests: bad });
+    let results;
+    try {
+      results = model.recommendBatch(request.body.requests.map(toRequest));
+    } catch (e) {
+      if (!(e instanceof UnknownItemsError) || !e.requests.length) throw e;
+      const bad = e.requests;
+      throw new HttpError(422, 'UnknownItems', `${bad.length} request${bad.length > 1 ? 's have' : ' has'} unknown item ids (first: request ${bad[0].index}: ${bad[0].items.slice(0, 5).join(', ')})`, { requests: bad });
     }
-    const results = model.recommendBatch(requests);
     metrics.itemsRecommended(results.reduce((n, r) => n + r.items.length, 0));
     return { results, model: { version: model.info.version } };
   });
