@@ -4,7 +4,8 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mostPopular, itemTransitions } from '../eval/baselines.js';
-import { evaluate, perExampleCsv, type Protocol } from '../eval/evaluate.js';
+import { evaluate, perExampleCsv, type Evaluation, type Protocol } from '../eval/evaluate.js';
+import { formatDifference, pairedBootstrap, perExample } from '../eval/compare.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { DEFAULT_KS } from '../eval/metrics.js';
 import { MODEL_KINDS, loadTrainedModel, parseTrainConfig, train } from '../train/index.js';
@@ -90,7 +91,10 @@ export function evalCommand(): Command {
     .option('--checkpoint <name>', 'best or last', 'best')
     .option('--per-user <file.csv>', 'also write one row per evaluated user')
     .option('--no-baselines', 'skip the baselines')
+    .option('--compare <metrics>', 'metrics of the paired model-vs-baseline intervals printed under the table', 'ndcg@10,hr@10')
     .action(async (o) => {
+      const compared = (o.compare as string).split(',').map((m) => m.trim().toLowerCase());
+      for (const m of compared) perExample([], m); // an unknown metric fails before any work
       const runDir = resolve(o.run);
       const dataFile = join(runDir, 'data.json');
       if (!existsSync(dataFile)) throw new RangeError(`${runDir} is not a finished run of adarec train (no data.json)`);
@@ -105,8 +109,10 @@ export function evalCommand(): Command {
       if (o.baselines) scorers.push(mostPopular(data.split.train, vocab), itemTransitions(data.split.train, vocab));
       const protocol = o.protocol as Protocol;
       const rows: string[][] = [];
+      const evaluations: Evaluation[] = [];
       for (const s of scorers) {
         const ev = evaluate(s, examples, { protocol, negatives: data.negatives ?? undefined, excludeSeen: o.excludeSeen === true });
+        evaluations.push(ev);
         rows.push([s.name, ...DEFAULT_KS.flatMap((k) => ['hr', 'ndcg', 'mrr'].map((m) => ev.metrics[`${m}@${k}`].toFixed(4)))]);
         if (o.perUser && s === scorers[0]) writeFileSync(o.perUser, perExampleCsv(examples, ev, data.dataset.sequenceKeys, data.dataset.itemKeys));
       }
@@ -114,5 +120,13 @@ export function evalCommand(): Command {
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
       console.log(`${examples.targets.length} ${o.split} examples, ${protocol} ranking${o.excludeSeen ? ', seen items excluded' : ''}`);
       for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+      if (scorers.length > 1) {
+        console.log(`\n${scorers[0].name} minus each baseline, paired bootstrap 95% interval (2000 resamples of the ${examples.targets.length} examples, seed 1):`);
+        const nameWidth = Math.max(...scorers.slice(1).map((s) => s.name.length));
+        for (let i = 1; i < scorers.length; i++) {
+          const parts = compared.map((m) => `${m.toUpperCase()} ${formatDifference(pairedBootstrap(evaluations[0].ranks, evaluations[i].ranks, m))}`);
+          console.log(`  vs ${scorers[i].name.padEnd(nameWidth)}  ${parts.join('   ')}`);
+        }
+      }
     });
 }

@@ -229,27 +229,34 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
           // first-order DARTS: alpha's step on a held-out batch, the weights untouched
           const hb = Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOut[heldOrder[(b * B + i) % heldOut.length]]);
           const ht = await teacherSignals(hb, null);
-          tidy(() => {
-            const { loss } = stepLoss(hb, tau, ht);
-            wOpt.zeroGrad(); aOpt.zeroGrad();
-            backward(loss);
-            aOpt.step();
-          });
-          disposeSignals(ht);
+          try {
+            tidy(() => {
+              const { loss } = stepLoss(hb, tau, ht);
+              wOpt.zeroGrad(); aOpt.zeroGrad();
+              backward(loss);
+              aOpt.step();
+            });
+          } finally {
+            disposeSignals(ht);
+          }
           distiller.afterStep();
           wOpt.zeroGrad(); aOpt.zeroGrad();
         }
         const t = await teacherSignals(batch, batchIdx);
-        const parts = tidy(() => {
-          const { loss, parts } = stepLoss(batch, tau, t);
-          wOpt.zeroGrad(); aOpt.zeroGrad();
-          backward(loss);
-          if (config.optimizer.clipNorm !== null) optim.clipGradNorm(weightParams, config.optimizer.clipNorm);
-          wOpt.step();
-          if (!config.bilevel && !warmingUp) aOpt.step();
-          return parts;
-        });
-        disposeSignals(t);
+        let parts: LossParts;
+        try {
+          parts = tidy(() => {
+            const step = stepLoss(batch, tau, t);
+            wOpt.zeroGrad(); aOpt.zeroGrad();
+            backward(step.loss);
+            if (config.optimizer.clipNorm !== null) optim.clipGradNorm(weightParams, config.optimizer.clipNorm);
+            wOpt.step();
+            if (!config.bilevel && !warmingUp) aOpt.step();
+            return step.parts;
+          });
+        } finally {
+          disposeSignals(t);
+        }
         distiller.afterStep();
         wOpt.zeroGrad(); aOpt.zeroGrad();
         net.mix = null;

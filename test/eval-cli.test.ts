@@ -1,0 +1,45 @@
+// `adarec train` then `adarec eval` end to end on a small synthetic run: the table, the paired
+// model-vs-baseline intervals, the per-user CSV, and a clear error for an unknown --compare metric.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'adarec-eval-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function adarec(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('adarec eval', () => {
+  it('prints the metrics table, paired intervals against each baseline and a per-user CSV', () => {
+    const run = join(dir, 'run'), config = join(dir, 'c.json'), csv = join(dir, 'users.csv');
+    writeFileSync(config, JSON.stringify({ model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] } }));
+    const data = ['--data', 'synthetic:users=120,items=200,seed=4', '--cache-dir', dir];
+    const trained = adarec('train', ...data, '--config', config, '--epochs', '2', '--out', run);
+    assert.equal(trained.code, 0, trained.err);
+    const r = adarec('eval', '--run', run, '--per-user', csv, '--compare', 'ndcg@10,mrr@5');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^120 test examples, full ranking/m);
+    assert.match(r.out, /^nextitnet\s+\d\.\d{4}/m);
+    assert.match(r.out, /nextitnet minus each baseline, paired bootstrap 95% interval \(2000 resamples of the 120 examples, seed 1\)/);
+    for (const baseline of ['MostPopular', 'ItemTransitions'])
+      assert.match(r.out, new RegExp(`vs ${baseline}\\s+NDCG@10 [+-]\\d\\.\\d{4} \\[[+-]\\d\\.\\d{4}, [+-]\\d\\.\\d{4}\\]\\s+MRR@5 `));
+    assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 121);
+    const again = adarec('eval', '--run', run, '--per-user', csv, '--compare', 'ndcg@10,mrr@5');
+    assert.equal(again.out, r.out, 'the same run evaluates to the same table and intervals');
+  });
+
+  it('refuses an unknown comparison metric before any work', () => {
+    const r = adarec('eval', '--run', join(dir, 'no-such-run'), '--compare', 'recall@10');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /unknown metric 'recall@10'/);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  });
+});
