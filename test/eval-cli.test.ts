@@ -34,6 +34,20 @@ describe('adarec eval', () => {
     assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 121);
     const again = adarec('eval', '--run', run, '--per-user', csv, '--compare', 'ndcg@10,mrr@5');
     assert.equal(again.out, r.out, 'the same run evaluates to the same table and intervals');
+
+    // a second seed: one row per run, their mean, the sd, and intervals of the per-user mean
+    const run2 = join(dir, 'run2');
+    assert.equal(adarec('train', ...data, '--config', config, '--epochs', '2', '--seed', '2', '--out', run2).code, 0);
+    const both = adarec('eval', '--run', run, run2, '--exclude-seen');
+    assert.equal(both.code, 0, both.err);
+    const value = (name: string): number => Number(both.out.match(new RegExp(`^${name}\\s+(?:\\S+\\s+){7}(\\d\\.\\d{4})`, 'm'))![1]);
+    const ndcg10 = [value('nextitnet \\(run\\)'), value('nextitnet \\(run2\\)'), value('mean of 2 runs')];
+    assert.ok(Math.abs((ndcg10[0] + ndcg10[1]) / 2 - ndcg10[2]) <= 6e-5, `mean row ${ndcg10}`);
+    assert.match(both.out, /seen items excluded/);
+    assert.match(both.out, /^sd over the runs: NDCG@10 \d\.\d{4}, HR@10 \d\.\d{4}$/m);
+    assert.match(both.out, /the mean of the 2 runs minus each baseline/);
+    const perUser = adarec('eval', '--run', run, run2, '--per-user', csv);
+    assert.match(perUser.err, /--per-user writes one run's users: give a single --run/);
   });
 
   it('refuses an unknown comparison metric before any work', () => {

@@ -2,21 +2,21 @@
 // against summarize(), determinism, and the interval against the normal approximation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDifference, pairedBootstrap, perExample } from '../src/eval/compare.js';
+import { formatDifference, meanPerExample, pairedBootstrap, perExample } from '../src/eval/compare.js';
 import { summarize } from '../src/eval/metrics.js';
 import { Rng } from '../src/engine/index.js';
 
 describe('paired bootstrap', () => {
   it('gives zero, with a zero-width interval, for identical rankings', () => {
-    const ranks = Int32Array.from([0, 3, 12, 7, 1, 40]);
-    const p = pairedBootstrap(ranks, ranks, 'ndcg@10', { resamples: 200 });
+    const v = perExample(Int32Array.from([0, 3, 12, 7, 1, 40]), 'ndcg@10');
+    const p = pairedBootstrap(v, v, 'ndcg@10', { resamples: 200 });
     assert.deepEqual([p.difference, p.low, p.high, p.aAhead], [0, 0, 0, 0]);
   });
 
   it('puts the whole interval above zero when A ranks every target higher', () => {
     const b = Int32Array.from({ length: 50 }, (_, i) => 2 + (i % 7));
     const a = b.map((r) => r - 2);
-    const p = pairedBootstrap(a, b, 'mrr@10', { resamples: 300 });
+    const p = pairedBootstrap(perExample(a, 'mrr@10'), perExample(b, 'mrr@10'), 'mrr@10', { resamples: 300 });
     assert.ok(p.low > 0 && p.high >= p.low && p.aAhead === 1, JSON.stringify(p));
   });
 
@@ -24,7 +24,7 @@ describe('paired bootstrap', () => {
     const rng = new Rng(3);
     const a = Int32Array.from({ length: 300 }, () => rng.int(40)), b = Int32Array.from({ length: 300 }, () => rng.int(40));
     for (const m of ['hr@5', 'ndcg@10', 'mrr@20']) {
-      const p = pairedBootstrap(a, b, m, { resamples: 50 });
+      const p = pairedBootstrap(perExample(a, m), perExample(b, m), m, { resamples: 50 });
       assert.ok(Math.abs(p.difference - (summarize(a, [5, 10, 20])[m] - summarize(b, [5, 10, 20])[m])) < 1e-12, m);
       assert.ok(p.low <= p.difference && p.difference <= p.high, `${m}: ${formatDifference(p)}`);
     }
@@ -33,7 +33,8 @@ describe('paired bootstrap', () => {
   it('is deterministic for a seed', () => {
     const rng = new Rng(5);
     const a = Int32Array.from({ length: 100 }, () => rng.int(30)), b = Int32Array.from({ length: 100 }, () => rng.int(30));
-    assert.deepEqual(pairedBootstrap(a, b, 'ndcg@10', { seed: 9, resamples: 100 }), pairedBootstrap(a, b, 'ndcg@10', { seed: 9, resamples: 100 }));
+    const [va, vb] = [perExample(a, 'ndcg@10'), perExample(b, 'ndcg@10')];
+    assert.deepEqual(pairedBootstrap(va, vb, 'ndcg@10', { seed: 9, resamples: 100 }), pairedBootstrap(va, vb, 'ndcg@10', { seed: 9, resamples: 100 }));
   });
 
   it('matches the normal-approximation interval of a mean difference', () => {
@@ -41,20 +42,27 @@ describe('paired bootstrap', () => {
     const rng = new Rng(11), n = 2000;
     const a = Int32Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 0 : 5));
     const b = Int32Array.from({ length: n }, () => (rng.uniform() < 0.25 ? 0 : 5));
-    const d = perExample(a, 'hr@1').map((v, i) => v - perExample(b, 'hr@1')[i]);
+    const [va, vb] = [perExample(a, 'hr@1'), perExample(b, 'hr@1')];
+    const d = va.map((v, i) => v - vb[i]);
     const mean = d.reduce((s, v) => s + v, 0) / n;
     const sd = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
     const half = 1.959964 * sd / Math.sqrt(n);
-    const p = pairedBootstrap(a, b, 'hr@1', { resamples: 4000, seed: 2 });
+    const p = pairedBootstrap(va, vb, 'hr@1', { resamples: 4000, seed: 2 });
     assert.ok(Math.abs(p.low - (mean - half)) < 0.15 * half, `low ${p.low} vs ${mean - half}`);
     assert.ok(Math.abs(p.high - (mean + half)) < 0.15 * half, `high ${p.high} vs ${mean + half}`);
   });
 
   it('refuses unpaired inputs, unknown metrics and bad options', () => {
-    assert.throws(() => pairedBootstrap([0, 1], [0], 'hr@10'), /same examples: 2 ranks vs 1/);
-    assert.throws(() => pairedBootstrap([0], [0], 'recall@10'), /unknown metric 'recall@10'/);
+    assert.throws(() => pairedBootstrap([0, 1], [0], 'hr@10'), /same examples: 2 vs 1/);
+    assert.throws(() => perExample([0], 'recall@10'), /unknown metric 'recall@10'/);
+    assert.throws(() => meanPerExample([[0, 1], [0]], 'hr@10'), /different examples/);
     assert.throws(() => pairedBootstrap([0], [0], 'hr@10', { confidence: 1 }), /confidence/);
     assert.throws(() => pairedBootstrap([], [], 'hr@10'), /zero examples/);
+  });
+
+  it('averages several rankings of the same examples per example', () => {
+    const m = meanPerExample([[0, 9, 3], [1, 20, 3]], 'mrr@10');
+    assert.deepEqual(Array.from(m), [(1 + 0.5) / 2, 0.1 / 2, 0.25]);
   });
 
   it('formats signed differences', () => {

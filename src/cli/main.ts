@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
 import { dataCommand, positiveInt } from './data.js';
-import { evalCommand, trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { trainCommand } from './train.js';
 import { runCommand, searchCommand } from './run.js';
 import { exportCommand } from './export.js';
 import { serveCommand } from './serve.js';

@@ -1,20 +1,13 @@
-// `adarec train` and `adarec eval`: train a teacher on a prepared data set into a run folder, and
-// evaluate a run (with the non-neural baselines beside it).
+// `adarec train`: train a teacher on a prepared data set into a run folder.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mostPopular, itemTransitions } from '../eval/baselines.js';
-import { evaluate, perExampleCsv, type Evaluation, type Protocol } from '../eval/evaluate.js';
-import { formatDifference, pairedBootstrap, perExample } from '../eval/compare.js';
-import { modelScorer, type Scorer } from '../eval/scorer.js';
-import { DEFAULT_KS } from '../eval/metrics.js';
-import { MODEL_KINDS, loadTrainedModel, parseTrainConfig, train } from '../train/index.js';
+import { MODEL_KINDS, parseTrainConfig, train } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
 
 /** What a run folder records about its data, so that `adarec eval --run` reloads the same split. */
-interface RunData {
+export interface RunData {
   source: string;
   options: Record<string, unknown>;
   manifestKey: string;
@@ -79,54 +72,4 @@ function dataOptions(o: Record<string, unknown>): Record<string, unknown> {
 
 function formatMetrics(m: Record<string, number>, keys = ['hr@10', 'ndcg@10', 'mrr@10']): string {
   return keys.filter((k) => k in m).map((k) => `${k} ${m[k].toFixed(4)}`).join(', ');
-}
-
-export function evalCommand(): Command {
-  return new Command('eval')
-    .description('evaluate a trained run on its test split, beside the most-popular and item-transition baselines')
-    .requiredOption('--run <dir>', 'a run folder written by adarec train')
-    .addOption(new Option('--protocol <p>', 'full ranking over all items, or the fixed 100 sampled negatives').choices(['full', 'sampled']).default('full'))
-    .addOption(new Option('--split <s>', 'which examples').choices(['test', 'valid']).default('test'))
-    .option('--exclude-seen', 'full ranking: items already in the input do not compete')
-    .option('--checkpoint <name>', 'best or last', 'best')
-    .option('--per-user <file.csv>', 'also write one row per evaluated user')
-    .option('--no-baselines', 'skip the baselines')
-    .option('--compare <metrics>', 'metrics of the paired model-vs-baseline intervals printed under the table', 'ndcg@10,hr@10')
-    .action(async (o) => {
-      const compared = (o.compare as string).split(',').map((m) => m.trim().toLowerCase());
-      for (const m of compared) perExample([], m); // an unknown metric fails before any work
-      const runDir = resolve(o.run);
-      const dataFile = join(runDir, 'data.json');
-      if (!existsSync(dataFile)) throw new RangeError(`${runDir} is not a finished run of adarec train (no data.json)`);
-      const runData = JSON.parse(readFileSync(dataFile, 'utf8')) as RunData;
-      const { data } = await loadData(runData.source, runData.options);
-      const trained = loadTrainedModel(join(runDir, `${o.checkpoint}.ckpt`));
-      if (trained.manifestHash !== data.manifest.key)
-        throw new RangeError(`the run was trained on prepared data ${trained.manifestHash.slice(0, 12)}, but ${runData.source} now prepares to ${data.manifest.key.slice(0, 12)}`);
-      const examples = o.split === 'test' ? data.split.test : data.split.valid;
-      const vocab = data.dataset.numItems + 1;
-      const scorers: Scorer[] = [modelScorer(trained.model, trained.config.maxLength, trained.config.model.kind)];
-      if (o.baselines) scorers.push(mostPopular(data.split.train, vocab), itemTransitions(data.split.train, vocab));
-      const protocol = o.protocol as Protocol;
-      const rows: string[][] = [];
-      const evaluations: Evaluation[] = [];
-      for (const s of scorers) {
-        const ev = evaluate(s, examples, { protocol, negatives: data.negatives ?? undefined, excludeSeen: o.excludeSeen === true });
-        evaluations.push(ev);
-        rows.push([s.name, ...DEFAULT_KS.flatMap((k) => ['hr', 'ndcg', 'mrr'].map((m) => ev.metrics[`${m}@${k}`].toFixed(4)))]);
-        if (o.perUser && s === scorers[0]) writeFileSync(o.perUser, perExampleCsv(examples, ev, data.dataset.sequenceKeys, data.dataset.itemKeys));
-      }
-      const header = ['model', ...DEFAULT_KS.flatMap((k) => [`HR@${k}`, `NDCG@${k}`, `MRR@${k}`])];
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-      console.log(`${examples.targets.length} ${o.split} examples, ${protocol} ranking${o.excludeSeen ? ', seen items excluded' : ''}`);
-      for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-      if (scorers.length > 1) {
-        console.log(`\n${scorers[0].name} minus each baseline, paired bootstrap 95% interval (2000 resamples of the ${examples.targets.length} examples, seed 1):`);
-        const nameWidth = Math.max(...scorers.slice(1).map((s) => s.name.length));
-        for (let i = 1; i < scorers.length; i++) {
-          const parts = compared.map((m) => `${m.toUpperCase()} ${formatDifference(pairedBootstrap(evaluations[0].ranks, evaluations[i].ranks, m))}`);
-          console.log(`  vs ${scorers[i].name.padEnd(nameWidth)}  ${parts.join('   ')}`);
-        }
-      }
-    });
 }

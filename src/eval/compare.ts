@@ -32,16 +32,29 @@ export function perExample(ranks: ArrayLike<number>, metric: string): Float64Arr
   return Float64Array.from({ length: ranks.length }, (_, i) => metricsAt(ranks[i], k)[name]);
 }
 
-/** Paired bootstrap of mean(metric of A) - mean(metric of B); A and B ranked the same examples. */
-export function pairedBootstrap(ranksA: ArrayLike<number>, ranksB: ArrayLike<number>, metric: string,
+/** Per-example values of a metric averaged over several rankings of the same examples (e.g. seeds). */
+export function meanPerExample(rankings: readonly ArrayLike<number>[], metric: string): Float64Array {
+  if (rankings.length === 0) throw new RangeError('no rankings to average');
+  const out = new Float64Array(rankings[0].length);
+  for (const ranks of rankings) {
+    if (ranks.length !== out.length) throw new RangeError(`rankings of different examples: ${out.length} vs ${ranks.length}`);
+    perExample(ranks, metric).forEach((v, i) => { out[i] += v / rankings.length; });
+  }
+  return out;
+}
+
+/**
+ * Paired bootstrap of mean(a) - mean(b), where a[i] and b[i] are one metric of two models on the
+ * same example i (from perExample or meanPerExample).
+ */
+export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, metric: string,
   o: BootstrapOptions = {}): PairedDifference {
-  const n = ranksA.length, resamples = o.resamples ?? 2000, confidence = o.confidence ?? 0.95;
-  if (ranksB.length !== n) throw new RangeError(`paired comparison needs the same examples: ${n} ranks vs ${ranksB.length}`);
+  const n = a.length, resamples = o.resamples ?? 2000, confidence = o.confidence ?? 0.95;
+  if (b.length !== n) throw new RangeError(`paired comparison needs the same examples: ${n} vs ${b.length}`);
   if (n === 0) throw new RangeError('paired comparison of zero examples');
   if (!(Number.isInteger(resamples) && resamples >= 1)) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
-  const a = perExample(ranksA, metric), b = perExample(ranksB, metric);
-  const d = Float64Array.from(a, (v, i) => v - b[i]);
+  const d = Float64Array.from({ length: n }, (_, i) => a[i] - b[i]);
   const rng = new Rng(o.seed ?? 1);
   const means = new Float64Array(resamples);
   let ahead = 0;
