@@ -85,11 +85,10 @@ export function evalCommand(): Command {
       const subject = models.length > 1 ? `the mean of the ${models.length} runs` : models[0].name;
       console.log(`\n${subject} minus each baseline, paired bootstrap 95% interval (${RESAMPLES} resamples of the ${examples.targets.length} examples, seed 1):`);
       const width = Math.max(...baselines.map((b) => b.name.length));
+      const modelValues = compared.map((m) => meanPerExample(models.map((x) => x.evaluation.ranks), m));
       for (const b of baselines) {
-        const parts = compared.map((m) => {
-          const model = meanPerExample(models.map((x) => x.evaluation.ranks), m);
-          return `${m.toUpperCase()} ${formatDifference(pairedBootstrap(model, perExample(b.evaluation.ranks, m), m, { resamples: RESAMPLES }))}`;
-        });
+        const parts = compared.map((m, i) =>
+          `${m.toUpperCase()} ${formatDifference(pairedBootstrap(modelValues[i], perExample(b.evaluation.ranks, m), m, { resamples: RESAMPLES }))}`);
         console.log(`  vs ${b.name.padEnd(width)}  ${parts.join('   ')}`);
       }
     });
