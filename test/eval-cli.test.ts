@@ -1,5 +1,6 @@
-// `adarec train` then `adarec eval` end to end on a small synthetic run: the table, the paired
-// model-vs-baseline intervals, the per-user CSV, and a clear error for an unknown --compare metric.
+// `adarec train` then `adarec eval` end to end on small synthetic runs: the table, the paired
+// model-vs-baseline intervals, the per-user CSV, two seeds with their mean and sd, and clear errors
+// for an unknown --compare metric and for --per-user with several runs.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
