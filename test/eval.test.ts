@@ -1,7 +1,7 @@
 // Metrics against hand-computed cases, tie handling, both protocols, and the baselines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fullRank, metricsAt, sampledRank, summarize } from '../src/eval/metrics.js';
+import { cutoffsFor, fullRank, metricsAt, parseMetric, sampledRank, summarize } from '../src/eval/metrics.js';
 import { evaluate, perExampleCsv } from '../src/eval/evaluate.js';
 import { itemTransitions, mostPopular } from '../src/eval/baselines.js';
 import { modelScorer, padBatch, type Scorer } from '../src/eval/scorer.js';
@@ -22,6 +22,13 @@ describe('ranking metrics', () => {
     close(s['hr@5'], 0.75);
     close(s['mrr@5'], (1 + 0.5 + 0.2) / 4);
     close(s['ndcg@5'], (1 + 1 / Math.log2(3) + 1 / Math.log2(6)) / 4);
+  });
+  it('parse metric names and add their cut-off to the defaults', () => {
+    assert.deepEqual(parseMetric('ndcg@10'), { measure: 'ndcg', k: 10 });
+    assert.deepEqual(parseMetric('mrr@5'), { measure: 'mrr', k: 5 });
+    for (const bad of ['recall@10', 'ndcg@0', 'hr@', 'NDCG@10', 'hr@10 ']) assert.throws(() => parseMetric(bad), /unknown metric/, bad);
+    assert.deepEqual(cutoffsFor('hr@10'), [1, 5, 10, 20]);
+    assert.deepEqual(cutoffsFor('ndcg@15'), [1, 5, 10, 15, 20]);
   });
   it('rank ties pessimistically and ignore padding and excluded items', () => {
     // scores by item id: [pad, 1, 2, 3, 4]

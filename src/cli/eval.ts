@@ -3,14 +3,15 @@
 // Several runs (e.g. seeds of one config) must share their prepared data; they are shown one row
 // each, then their mean, and the intervals compare the per-user mean over the runs.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { mostPopular, itemTransitions } from '../eval/baselines.js';
 import { evaluate, perExampleCsv, type Protocol } from '../eval/evaluate.js';
 import { formatDifference, meanPerExample, pairedBootstrap, perExample } from '../eval/compare.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
-import { DEFAULT_KS } from '../eval/metrics.js';
+import { DEFAULT_KS, parseMetric } from '../eval/metrics.js';
 import { loadTrainedModel, type TrainedModel } from '../train/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { loadData } from './data.js';
 import type { RunData } from './train.js';
 
@@ -46,7 +47,7 @@ export function evalCommand(): Command {
       'seed 1; a difference whose 95% interval contains 0 is not a reliable win.')
     .action(async (o) => {
       const compared = (o.compare as string).split(',').map((m) => m.trim().toLowerCase());
-      for (const m of compared) perExample([], m); // an unknown metric fails before any work
+      compared.forEach(parseMetric); // an unknown metric fails before any work
       const dirs = o.run as string[];
       if (o.perUser && dirs.length > 1) throw new RangeError('--per-user writes one run\'s users: give a single --run');
       const runs = dirs.map((d) => readRun(d, o.checkpoint));
@@ -67,7 +68,7 @@ export function evalCommand(): Command {
         const name = runs.length > 1 ? `${scorer.name} (${basename(r.dir)})` : scorer.name;
         return { name, evaluation: evaluate(scorer, examples, options) };
       });
-      if (o.perUser) writeFileSync(o.perUser, perExampleCsv(examples, models[0].evaluation, data.dataset.sequenceKeys, data.dataset.itemKeys));
+      if (o.perUser) writeFileAtomic(o.perUser, [Buffer.from(perExampleCsv(examples, models[0].evaluation, data.dataset.sequenceKeys, data.dataset.itemKeys))]);
       const baselines = o.baselines ? [mostPopular(data.split.train, vocab), itemTransitions(data.split.train, vocab)]
         .map((s) => ({ name: s.name, evaluation: evaluate(s, examples, options) })) : [];
 

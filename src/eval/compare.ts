@@ -3,7 +3,7 @@
 // spread of their mean gives a confidence interval (percentile method). With a few hundred users
 // one hit moves HR by 1/n, so a difference whose interval straddles 0 is noise, not a win.
 import { Rng } from '../engine/random.js';
-import { metricsAt } from './metrics.js';
+import { metricsAt, parseMetric } from './metrics.js';
 
 export interface PairedDifference {
   /** e.g. 'ndcg@10' */
@@ -26,10 +26,8 @@ export interface BootstrapOptions {
 
 /** Per-example values of a metric like 'ndcg@10' from 0-based target ranks. */
 export function perExample(ranks: ArrayLike<number>, metric: string): Float64Array {
-  const m = /^(hr|ndcg|mrr)@([1-9]\d*)$/.exec(metric);
-  if (!m) throw new RangeError(`unknown metric '${metric}' (expected hr@k, ndcg@k or mrr@k)`);
-  const name = m[1] as 'hr' | 'ndcg' | 'mrr', k = Number(m[2]);
-  return Float64Array.from({ length: ranks.length }, (_, i) => metricsAt(ranks[i], k)[name]);
+  const { measure, k } = parseMetric(metric);
+  return Float64Array.from({ length: ranks.length }, (_, i) => metricsAt(ranks[i], k)[measure]);
 }
 
 /** Per-example values of a metric averaged over several rankings of the same examples (e.g. seeds). */

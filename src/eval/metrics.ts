@@ -6,6 +6,21 @@
 
 export const DEFAULT_KS = [1, 5, 10, 20] as const;
 
+/** 'hr@10', 'ndcg@5', 'mrr@20', ... */
+export const METRIC_PATTERN = /^(hr|ndcg|mrr)@([1-9][0-9]*)$/;
+
+/** The measure and cut-off of a metric name like 'ndcg@10'. */
+export function parseMetric(metric: string): { measure: keyof MetricsAtK; k: number } {
+  const m = METRIC_PATTERN.exec(metric);
+  if (!m) throw new RangeError(`unknown metric '${metric}' (expected hr@k, ndcg@k or mrr@k)`);
+  return { measure: m[1] as keyof MetricsAtK, k: Number(m[2]) };
+}
+
+/** The default cut-offs plus the one a metric like 'ndcg@15' needs, ascending. */
+export function cutoffsFor(metric: string): number[] {
+  return [...new Set([...DEFAULT_KS, parseMetric(metric).k])].sort((a, b) => a - b);
+}
+
 export interface MetricsAtK {
   hr: number;
   ndcg: number;

@@ -3,7 +3,7 @@
 // sampled-genotype validation, pads in the KL terms); 'default' is the corrected behaviour.
 import { z } from 'zod';
 import { parseConfig } from '../util/config-file.js';
-import { METRIC_PATTERN } from '../train/config.js';
+import { METRIC_PATTERN } from '../eval/metrics.js';
 
 const positiveInt = z.number().int().positive();
 const positive = z.number().positive().finite();

@@ -11,7 +11,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { F, Rng, backward, noGrad, nn, optim, tensor, tidy, zeros, type Tensor } from '../engine/index.js';
 import { nextItemBatch } from '../data/batch.js';
 import { evaluate } from '../eval/evaluate.js';
-import { DEFAULT_KS } from '../eval/metrics.js';
+import { cutoffsFor } from '../eval/metrics.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import type { DistillationSignals } from '../models/types.js';
@@ -20,7 +20,6 @@ import {
   writeFileAtomic, type TrainProgress,
 } from '../train/checkpoint.js';
 import { formatSeconds, loopOutput } from '../train/progress.js';
-import { METRIC_PATTERN } from '../train/config.js';
 import { TrainingAborted, batchSignals, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
 import { cellEdges } from './cell.js';
 import type { SearchConfig } from './config.js';
@@ -183,7 +182,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       `${config.bilevel ? ` + ${heldOut.length} held out for alpha` : ''}; teacher ${teacherLayers} intermediate layers`);
 
     const metricName = config.validation.metric;
-    const ks = [...new Set([...DEFAULT_KS, Number(METRIC_PATTERN.exec(metricName)![2])])].sort((a, b) => a - b);
+    const ks = cutoffsFor(metricName);
     const B = config.batchSize, batches = Math.ceil(train.length / B);
     const cellsFactor = config.perCell ? 1 / K : 1;
     const cache = config.cacheTeacher ? new TeacherCache(train.length, T) : null;

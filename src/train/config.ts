@@ -3,6 +3,7 @@
 // input type; every key is optional except model.kind, and unknown keys are errors.
 import { z } from 'zod';
 import type { Rng } from '../engine/index.js';
+import { METRIC_PATTERN } from '../eval/metrics.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import { NextItNet } from '../models/nextitnet.js';
 import { SASRec } from '../models/sasrec.js';
@@ -120,9 +121,6 @@ export const OPTIMIZER_DEFAULTS: Record<ModelKind, OptimizerConfig> = {
   // METHOD.md's student finetune (from the search weights): AdamW lr 1e-4, wd 5e-4, decay 0.9 / 10 epochs, clip 5
   adarec: { name: 'adamw', lr: 1e-4, weightDecay: 5e-4, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: 5 },
 };
-
-/** 'hr@10', 'ndcg@5', 'mrr@20', ... */
-export const METRIC_PATTERN = /^(hr|ndcg|mrr)@([1-9][0-9]*)$/;
 
 export const trainConfigSchema = z.object({
   model: modelSchema,

@@ -14,7 +14,7 @@ import { nextItemBatch } from '../data/batch.js';
 import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
 import { writeItemKeys } from '../data/item-keys.js';
 import { evaluate, type Protocol } from '../eval/evaluate.js';
-import { DEFAULT_KS } from '../eval/metrics.js';
+import { cutoffsFor } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
@@ -27,7 +27,7 @@ import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
-import { METRIC_PATTERN, buildModel, type OptimizerConfig, type TrainConfig } from './config.js';
+import { buildModel, type OptimizerConfig, type TrainConfig } from './config.js';
 import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
@@ -155,11 +155,6 @@ export function trainingSequences(split: DataSplit, maxLength: number): Int32Arr
   return out;
 }
 
-function validationKs(metric: string): number[] {
-  const k = Number(METRIC_PATTERN.exec(metric)![2]);
-  return [...new Set([...DEFAULT_KS, k])].sort((a, b) => a - b);
-}
-
 /** Keeps the log lines of epochs a checkpoint covers (a killed run may have logged one more). */
 export function truncateLog(path: string, epochs: number): void {
   if (!existsSync(path)) return;
@@ -281,7 +276,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       `${data.split.valid.targets.length} validation examples`;
     log(describe);
 
-    const ks = validationKs(config.earlyStopping.metric);
+    const ks = cutoffsFor(config.earlyStopping.metric);
     const B = config.batchSize, T = config.maxLength;
     const batches = Math.ceil(sequences.length / B);
     const metricName = config.earlyStopping.metric, patience = config.earlyStopping.patience;
