@@ -78,6 +78,10 @@ describe('modules', () => {
     assert.ok(trained.some((v) => v === 0) && trained.some((v) => v === 2));
     drop.eval();
     assert.equal(drop.forward(x), x);
+    drop.train();
+    drop.p = 0.75;
+    assert.ok(drop.forward(x).toArray().every((v) => v === 0 || v === 4), 'the new rate scales kept values by 1/(1-p)');
+    assert.throws(() => { drop.p = 1; }, /Dropout: p must be in \[0, 1\), got 1/);
   });
 });
 

@@ -36,7 +36,7 @@ const tinySasRec: TrainConfigInput = {
   model: { kind: 'sasrec', hidden: 16, blocks: 2, heads: 2 }, maxLength: 12, batchSize: 32, epochs: 5, optimizer: { clipNorm: 1 },
 };
 const tinyBert: TrainConfigInput = {
-  model: { kind: 'bert4rec', hidden: 16, blocks: 2, heads: 2, pretrainEpochs: 3, finetuneLr: 1e-3 }, maxLength: 12, batchSize: 32, epochs: 2,
+  model: { kind: 'bert4rec', hidden: 16, blocks: 2, heads: 2, pretrainEpochs: 3, finetuneLr: 1e-3, finetuneDropout: 0.4 }, maxLength: 12, batchSize: 32, epochs: 2,
 };
 
 function readLog(dir: string): EpochRecord[] {
@@ -263,6 +263,17 @@ describe('train()', () => {
     const { model } = loadTrainedModel(join(dir, 'best.ckpt'));
     assert.ok(model instanceof BERT4Rec && model.causal, 'the best checkpoint holds the causal model');
     model.dispose();
+  });
+
+  it('BERT4Rec finetuneDropout changes the causal finetune only', async () => {
+    const { finetuneDropout: _, ...samePhases } = tinyBert.model as Record<string, unknown>;
+    const dirA = runDir('bert-fd'), dirB = runDir('bert-nofd');
+    const withRate = await train({ config: parseTrainConfig(tinyBert, 'test'), data: tinyData(), outDir: dirA, log: quiet });
+    const without = await train({ config: parseTrainConfig({ ...tinyBert, model: samePhases }, 'test'), data: tinyData(), outDir: dirB, log: quiet });
+    const a = readLog(dirA), b = readLog(dirB);
+    assert.deepEqual(a.slice(0, 3).map((l) => [l.loss, l.metrics]), b.slice(0, 3).map((l) => [l.loss, l.metrics]), 'masked epochs are identical');
+    for (const e of [3, 4]) assert.notEqual(a[e].loss, b[e].loss, `finetune epoch ${e + 1} trains with 0.4, not 0.2`);
+    assert.notDeepEqual(withRate.testMetrics, without.testMetrics);
   });
 
   it('an aborted run resumes to the same weights as an uninterrupted one', async () => {

@@ -35,6 +35,12 @@ export class BERT4Rec extends TransformerRecommender {
     for (const b of this.blocks) b.causal = on;
   }
 
+  /** Sets the drop probability of every dropout layer (embedding and blocks). */
+  setDropout(p: number): void {
+    this.drop.p = p;
+    for (const b of this.blocks) b.drop.p = p;
+  }
+
   /**
    * Masks each non-padding item with probability maskProb (at least one per sequence), as the
    * masked-item objective needs. Deterministic for a given rng state.

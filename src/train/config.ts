@@ -47,6 +47,8 @@ const bert4Rec = z.object({
   pretrainEpochs: z.number().int().min(0).default(50),
   /** Learning rate of the causal finetune (METHOD.md: 2e-5); `optimizer.lr` drives pre-training. */
   finetuneLr: positive.default(2e-5),
+  /** Dropout of the causal finetune; unset: `dropout`, the rate of pre-training (small data wants more). */
+  finetuneDropout: z.number().min(0).lt(1).optional(),
 }).strict();
 
 /** A student derived by the search: the cell network of a genotype (genotype.json of a search). */

@@ -291,7 +291,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       const lr = new optim.StepDecay(baseLr(phase), config.optimizer.lrDecay.gamma, config.optimizer.lrDecay.everyEpochs).at(phaseEpoch);
       optimizer.lr = lr;
-      if (bert) bert.causal = phase === 'autoregressive';
+      if (bert && config.model.kind === 'bert4rec') {
+        bert.causal = phase === 'autoregressive';
+        bert.setDropout(phase === 'autoregressive' ? config.model.finetuneDropout ?? config.model.dropout : config.model.dropout);
+      }
       model.train();
 
       const order = Int32Array.from({ length: sequences.length }, (_, i) => i);
