@@ -18,6 +18,7 @@ function configFromOptions(o: Record<string, unknown>): unknown {
   const merged: Record<string, any> = { ...base };
   if (o.model) merged.model = typeof base.model === 'object' && base.model !== null ? { ...base.model, kind: o.model } : o.model;
   if (!merged.model) throw new RangeError('choose a model with --model (nextitnet, sasrec, bert4rec) or in the config file');
+  if (o.dropout !== undefined) merged.model = { ...(typeof merged.model === 'string' ? { kind: merged.model } : merged.model), dropout: o.dropout };
   if (o.epochs !== undefined) merged.epochs = o.epochs;
   if (o.batchSize !== undefined) merged.batchSize = o.batchSize;
   if (o.maxLength !== undefined) merged.maxLength = o.maxLength;
@@ -41,6 +42,7 @@ export function trainCommand(): Command {
     .option('--batch-size <n>', 'sequences per step', positiveInt)
     .option('--max-length <n>', 'input window (most recent items)', positiveInt)
     .option('--lr <x>', 'learning rate', Number)
+    .option('--dropout <p>', 'model.dropout (BERT4Rec: of pre-training; model.finetuneDropout in --config sets the finetune\'s); small data wants more than the reference', Number)
     .option('--seed <n>', 'training seed (initialisation, shuffling, dropout)', (v) => Number(v))
     .option('--patience <n>', 'early stopping: epochs without improvement', positiveInt)
     .option('--metric <m>', "early stopping metric, e.g. 'ndcg@10'")
