@@ -274,6 +274,9 @@ describe('train()', () => {
     assert.deepEqual(a.slice(0, 3).map((l) => [l.loss, l.metrics]), b.slice(0, 3).map((l) => [l.loss, l.metrics]), 'masked epochs are identical');
     for (const e of [3, 4]) assert.notEqual(a[e].loss, b[e].loss, `finetune epoch ${e + 1} trains with 0.4, not 0.2`);
     assert.notDeepEqual(withRate.testMetrics, without.testMetrics);
+    const dirC = runDir('bert-fd-same');
+    const explicit = await train({ config: parseTrainConfig({ ...tinyBert, model: { ...samePhases, finetuneDropout: 0.2 } }, 'test'), data: tinyData(), outDir: dirC, log: quiet });
+    assert.deepEqual(explicit, without, 'unset means the pre-training rate (0.2)');
   });
 
   it('an aborted run resumes to the same weights as an uninterrupted one', async () => {
