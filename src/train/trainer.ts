@@ -245,6 +245,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const phaseOf = (epochIndex: number): Phase => (epochIndex < pretrainEpochs ? 'masked' : 'autoregressive');
   const baseLr = (phase: Phase): number =>
     (config.model.kind === 'bert4rec' && phase === 'autoregressive' ? config.model.finetuneLr : config.optimizer.lr);
+  const finetuneDropout = config.model.kind === 'bert4rec' ? config.model.finetuneDropout ?? config.model.dropout : 0;
 
   let progress: TrainProgress = { epoch: 0, step: 0, bestMetric: null, bestEpoch: null, bestMetrics: null, badEpochs: 0, stopped: false };
   let optimizer: optim.Optimizer | null = null, optimizerPhase: Phase | null = null;
@@ -291,9 +292,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       const lr = new optim.StepDecay(baseLr(phase), config.optimizer.lrDecay.gamma, config.optimizer.lrDecay.everyEpochs).at(phaseEpoch);
       optimizer.lr = lr;
-      if (bert && config.model.kind === 'bert4rec') {
+      if (bert) {
         bert.causal = phase === 'autoregressive';
-        bert.setDropout(phase === 'autoregressive' ? config.model.finetuneDropout ?? config.model.dropout : config.model.dropout);
+        bert.setDropout(phase === 'autoregressive' ? finetuneDropout : bert.config.dropout);
       }
       model.train();
 
