@@ -10,7 +10,7 @@ import { DataError } from '../src/data/errors.js';
 import { preprocess, type PreprocessOptions } from '../src/data/preprocess.js';
 import { leaveOneOut, referenceChunks, temporalSplit } from '../src/data/split.js';
 import { sampleNegatives } from '../src/data/negatives.js';
-import { hashFile } from '../src/data/cache.js';
+import { hashFile, readCacheFile, writeCacheFile } from '../src/data/cache.js';
 import { prepareDataset, type PrepareOptions } from '../src/data/prepare.js';
 import { datasetStats, formatStats } from '../src/data/stats.js';
 import type { DataSplit, EvalExamples, InteractionLog, SequenceDataset } from '../src/data/types.js';
@@ -151,6 +151,7 @@ describe('splits', () => {
   it('leave-one-out: train items[:-2], validate items[-2] from items[:-2], test items[-1] from items[:-1]', () => {
     const sp = leaveOneOut(ds);
     assert.deepEqual(lists(sp.train), [[1, 2, 3], [6, 7], [8]]);
+    assert.deepEqual(Array.from(sp.train.times), [1, 2, 3, 6, 7, 8], 'each training item keeps its timestamp');
     assert.deepEqual(examples(sp.valid), [[0, [1, 2, 3], 4], [2, [8], 9]]);
     assert.deepEqual(examples(sp.test), [[0, [1, 2, 3, 4], 5], [2, [8, 9], 10]]);
   });
@@ -159,6 +160,7 @@ describe('splits', () => {
     const sp = referenceChunks(dataset([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12, 13], [14, 15, 16, 17, 18]]), 4);
     // sequence 0: [1 2] dropped, [3 4 5 6], [7 8 9 10]; sequence 1 too short; sequence 2: [14] dropped, [15 16 17 18]
     assert.deepEqual(lists(sp.train), [[3, 4], [7, 8], [15, 16]]);
+    assert.deepEqual(Array.from(sp.train.times), [3, 4, 7, 8, 15, 16]);
     assert.deepEqual(examples(sp.valid), [[0, [3, 4], 5], [0, [7, 8], 9], [2, [15, 16], 17]]);
     assert.deepEqual(examples(sp.test), [[0, [3, 4], 6], [0, [7, 8], 10], [2, [15, 16], 18]]);
     assert.throws(() => referenceChunks(ds, 3), RangeError);
@@ -169,6 +171,7 @@ describe('splits', () => {
     // 9 timestamps: validStart = T[floor(9 * 0.6)] = 6, testStart = T[floor(9 * 0.8)] = 8
     const sp = temporalSplit(t, { validFraction: 0.2, testFraction: 0.2 });
     assert.deepEqual(lists(sp.train), [[1, 2, 3, 4], [5], []]);
+    assert.deepEqual(Array.from(sp.train.times), [1, 2, 3, 4, 5]);
     assert.deepEqual(examples(sp.valid), [[1, [5], 6], [1, [5, 6], 7]]);
     assert.deepEqual(examples(sp.test), [[2, [8], 9]]); // item 8 opens its sequence: no input, no example
     const capped = temporalSplit(t, { validFraction: 0.2, testFraction: 0.2, maxInputLength: 1 });
@@ -234,6 +237,7 @@ describe('prepared-data cache', () => {
     assert.deepEqual(a.dataset.sequenceKeys, b.dataset.sequenceKeys);
     assert.deepEqual(examples(a.split.test), examples(b.split.test));
     assert.deepEqual(lists(a.split.train), lists(b.split.train));
+    assert.deepEqual(Array.from(a.split.train.times), Array.from(b.split.train.times));
   };
 
   it('builds once, then loads the same data without reading the log', () => {
@@ -313,6 +317,22 @@ describe('prepared-data cache', () => {
         assert.ok(readFileSync(first.path).equals(bytes), what);
       }
       assert.equal(readdirSync(dir).length, 1);
+    });
+  });
+
+  it('rebuilds, under the same key, a cache written before training times were stored', () => {
+    withDir((dir) => {
+      const first = prepareDataset(counted(), options, dir, { now });
+      const { manifest, sections } = readCacheFile(first.path);
+      const { ['train.times']: dropped, ...older } = sections;
+      assert.ok(dropped instanceof Float64Array && dropped.length === first.data.split.train.items.length);
+      writeCacheFile(first.path, manifest, older);
+      const warnings: string[] = [];
+      const r = prepareDataset(counted(), options, dir, { now, warn: (m) => warnings.push(m) });
+      assert.equal(r.fromCache, false);
+      assert.match(warnings[0], /lacks section 'train\.times'.*rebuilding/);
+      assert.equal(r.data.manifest.key, first.data.manifest.key, 'the same data key: runs trained on the old file still match');
+      sameData(r.data, first.data);
     });
   });
 

@@ -1,6 +1,6 @@
 // `adarec train` then `adarec eval` end to end on small synthetic runs: the table, the paired
 // model-vs-baseline intervals, the per-user CSV, two seeds with their mean and sd, and clear errors
-// for an unknown --compare metric and for --per-user with several runs; `adarec train --dropout`.
+// for an unknown --compare metric and for --per-user with several runs; `adarec train --dropout --shuffle-ties`.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -51,14 +51,15 @@ describe('adarec eval', () => {
     assert.match(perUser.err, /--per-user writes one run's users: give a single --run/);
   });
 
-  it('adarec train --dropout sets model.dropout over the config file, and a bad rate is named', () => {
+  it('adarec train --dropout and --shuffle-ties set their keys over the config file, and a bad rate is named', () => {
     const run = join(dir, 'dropout'), config = join(dir, 'sas.json');
     writeFileSync(config, JSON.stringify({ model: { kind: 'sasrec', hidden: 8, blocks: 1, heads: 2, dropout: 0.1 } }));
     const data = ['--data', 'synthetic:users=60,items=200,seed=5', '--cache-dir', dir];
-    const r = adarec('train', ...data, '--config', config, '--dropout', '0.4', '--epochs', '1', '--out', run);
+    const r = adarec('train', ...data, '--config', config, '--dropout', '0.4', '--shuffle-ties', '--epochs', '1', '--out', run);
     assert.equal(r.code, 0, r.err);
     const saved = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
-    assert.deepEqual([saved.model.kind, saved.model.hidden, saved.model.dropout], ['sasrec', 8, 0.4]);
+    assert.deepEqual([saved.model.kind, saved.model.hidden, saved.model.dropout, saved.shuffleTies], ['sasrec', 8, 0.4, true]);
+    assert.match(r.err + r.out, /shuffleTies: [\d,]+ training items share their timestamp/);
     const bad = adarec('train', ...data, '--model', 'nextitnet', '--dropout', '1', '--out', join(dir, 'bad-dropout'));
     assert.equal(bad.code, 1);
     assert.match(bad.err, /model\.dropout/);

@@ -18,23 +18,28 @@ function examples(seqs: Int32Array[], drop: number): EvalExamples {
 /**
  * Generated sequences split leave-one-out: train = all but the last two items. With `negatives`,
  * that many fixed negatives per sequence (the first items not in it, cycling from a per-sequence start).
+ * Timestamps: positions 0, 1 share time 0, positions 2, 3 time 1, ... (for shuffleTies); distinctTimes: one time per position.
  */
-export function tinyData(o: Partial<SyntheticOptions> = {}, negatives = 0): TrainData {
-  const opts = { users: 300, items: 60, minLength: 6, maxLength: 16, seed: 5, ...o };
+export function tinyData(o: Partial<SyntheticOptions> & { distinctTimes?: boolean } = {}, negatives = 0): TrainData {
+  const { distinctTimes = false, ...rest } = o;
+  const opts = { users: 300, items: 60, minLength: 6, maxLength: 16, seed: 5, ...rest };
   const seqs = syntheticSequences(opts);
-  const trainItems: number[] = [], trainOffsets = [0], allItems: number[] = [], allOffsets = [0];
+  const trainItems: number[] = [], trainTimes: number[] = [], trainOffsets = [0], allItems: number[] = [], allTimes: number[] = [], allOffsets = [0];
   for (const s of seqs) {
+    const times = Array.from(s, (_, p) => (distinctTimes ? p : Math.floor(p / 2))); // pairs of items share a time unless asked
     trainItems.push(...s.subarray(0, s.length - 2));
+    trainTimes.push(...times.slice(0, s.length - 2));
     trainOffsets.push(trainItems.length);
     allItems.push(...s);
+    allTimes.push(...times);
     allOffsets.push(allItems.length);
   }
   const dataset: SequenceDataset = {
-    numItems: opts.items, items: Int32Array.from(allItems), times: new Float64Array(allItems.length), offsets: Int32Array.from(allOffsets),
+    numItems: opts.items, items: Int32Array.from(allItems), times: Float64Array.from(allTimes), offsets: Int32Array.from(allOffsets),
     itemKeys: Array.from({ length: opts.items }, (_, i) => `i${i + 1}`), sequenceKeys: seqs.map((_, i) => `u${i + 1}`),
   };
   const split: DataSplit = {
-    train: { items: Int32Array.from(trainItems), offsets: Int32Array.from(trainOffsets) },
+    train: { items: Int32Array.from(trainItems), times: Float64Array.from(trainTimes), offsets: Int32Array.from(trainOffsets) },
     valid: examples(seqs, 1),
     test: examples(seqs, 0),
   };

@@ -5,7 +5,7 @@ import { trainingSequences } from '../src/train/trainer.js';
 
 it('cuts training sequences into windows of maxLength + 1 that share one item', () => {
   const split = {
-    train: { items: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), offsets: Int32Array.from([0, 7, 9, 10]) },
+    train: { items: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), times: new Float64Array(10), offsets: Int32Array.from([0, 7, 9, 10]) },
     valid: { sequence: new Int32Array(), inputs: new Int32Array(), offsets: Int32Array.from([0]), targets: new Int32Array() },
     test: { sequence: new Int32Array(), inputs: new Int32Array(), offsets: Int32Array.from([0]), targets: new Int32Array() },
   };

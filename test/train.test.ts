@@ -279,6 +279,20 @@ describe('train()', () => {
     assert.deepEqual(explicit, without, 'unset means the pre-training rate (0.2)');
   });
 
+  it('shuffleTies reorders tied training items each epoch, and changes nothing without ties', async () => {
+    const shuffled = parseTrainConfig({ ...tinySasRec, epochs: 2, shuffleTies: true }, 'test'), plain = parseTrainConfig({ ...tinySasRec, epochs: 2 }, 'test');
+    const untied = tinyData({ distinctTimes: true });
+    const [a, b] = [runDir('ties-none-on'), runDir('ties-none-off')];
+    assert.deepEqual(await train({ config: shuffled, data: untied, outDir: a, log: quiet }), await train({ config: plain, data: untied, outDir: b, log: quiet }));
+    assertSameCheckpoint(readCheckpoint(join(a, 'last.ckpt')), readCheckpoint(join(b, 'last.ckpt')), 'no ties: same weights');
+    const [c, d] = [runDir('ties-on'), runDir('ties-off')];
+    const lines: string[] = [];
+    await train({ config: shuffled, data: tinyData(), outDir: c, log: (m) => lines.push(m) });
+    await train({ config: plain, data: tinyData(), outDir: d, log: quiet });
+    assert.ok(lines.some((l) => /shuffleTies: 1,\d{3} training items share their timestamp/.test(l)), lines.join('\n'));
+    for (const e of [0, 1]) assert.notEqual(readLog(c)[e].loss, readLog(d)[e].loss, `epoch ${e + 1} sees other orders`);
+  });
+
   it('an aborted run resumes to the same weights as an uninterrupted one', async () => {
     const config = parseTrainConfig(tinySasRec, 'test');
     const ref = runDir('sasrec-ref'), cut = runDir('sasrec-abort');
@@ -317,7 +331,7 @@ describe('kill test: SIGKILL mid-epoch, then resume', () => {
 
   const cases: [string, TrainConfigInput, number][] = [
     ['nextitnet', tinyNextItNet, 3],
-    ['sasrec (dropout)', tinySasRec, 3],
+    ['sasrec (dropout, shuffleTies)', { ...tinySasRec, shuffleTies: true }, 3],
     ['bert4rec (killed while masked, resumed into the finetune)', tinyBert, 3],
   ];
   for (const [name, input, killEpoch] of cases) {

@@ -23,6 +23,7 @@ function configFromOptions(o: Record<string, unknown>): unknown {
   if (o.batchSize !== undefined) merged.batchSize = o.batchSize;
   if (o.maxLength !== undefined) merged.maxLength = o.maxLength;
   if (o.seed !== undefined) merged.seed = o.seed;
+  if (o.shuffleTies) merged.shuffleTies = true;
   if (o.lr !== undefined) merged.optimizer = { ...(merged.optimizer ?? {}), lr: o.lr };
   if (o.patience !== undefined || o.metric !== undefined)
     merged.earlyStopping = { ...(merged.earlyStopping ?? {}), ...(o.patience !== undefined ? { patience: o.patience } : {}), ...(o.metric ? { metric: o.metric } : {}) };
@@ -44,6 +45,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'learning rate', Number)
     .option('--dropout <p>', 'model.dropout (BERT4Rec: of pre-training; model.finetuneDropout in --config sets the finetune\'s); small data wants more than the reference', Number)
     .option('--seed <n>', 'training seed (initialisation, shuffling, dropout)', (v) => Number(v))
+    .option('--shuffle-ties', 'each epoch, shuffle the training items that share a timestamp (coarse-clock logs such as MovieLens)')
     .option('--patience <n>', 'early stopping: epochs without improvement', positiveInt)
     .option('--metric <m>', "early stopping metric, e.g. 'ndcg@10'")
     .addOption(new Option('--protocol <p>', 'validation protocol').choices(['full', 'sampled'])))

@@ -184,6 +184,7 @@ function toSections(d: PreparedData): Record<string, Section> {
     'dataset.offsets': d.dataset.offsets,
     'dataset.keys': { json: { itemKeys: d.dataset.itemKeys, sequenceKeys: d.dataset.sequenceKeys } },
     'train.items': d.split.train.items,
+    'train.times': d.split.train.times,
     'train.offsets': d.split.train.offsets,
   };
   for (const part of ['valid', 'test'] as const)
@@ -203,16 +204,21 @@ export function loadPrepared(path: string, key?: string): PreparedData {
     if (!(v instanceof Int32Array)) throw new CacheError(path, `lacks section '${name}'`);
     return v;
   };
-  const times = sections['dataset.times'], keys = sections['dataset.keys'];
-  if (!(times instanceof Float64Array) || !keys || !('json' in keys)) throw new CacheError(path, 'lacks the data set sections');
+  const f64 = (name: string): Float64Array => {
+    const v = sections[name];
+    if (!(v instanceof Float64Array)) throw new CacheError(path, `lacks section '${name}'`);
+    return v;
+  };
+  const keys = sections['dataset.keys'];
+  if (!keys || !('json' in keys)) throw new CacheError(path, 'lacks the data set sections');
   const { itemKeys, sequenceKeys } = keys.json as { itemKeys: string[]; sequenceKeys: string[] };
   const examples = (part: string): EvalExamples =>
     ({ sequence: int(`${part}.sequence`), inputs: int(`${part}.inputs`), offsets: int(`${part}.offsets`), targets: int(`${part}.targets`) });
   const negativesCount = m.counts?.negativesPerSequence ?? 0;
   const data: PreparedData = {
     manifest: m,
-    dataset: { numItems: itemKeys.length, items: int('dataset.items'), times, offsets: int('dataset.offsets'), itemKeys, sequenceKeys },
-    split: { train: { items: int('train.items'), offsets: int('train.offsets') }, valid: examples('valid'), test: examples('test') },
+    dataset: { numItems: itemKeys.length, items: int('dataset.items'), times: f64('dataset.times'), offsets: int('dataset.offsets'), itemKeys, sequenceKeys },
+    split: { train: { items: int('train.items'), times: f64('train.times'), offsets: int('train.offsets') }, valid: examples('valid'), test: examples('test') },
     negatives: negativesCount > 0 ? { count: negativesCount, items: int('negatives.items') } : null,
   };
   if (data.dataset.items.length !== m.counts.interactions || data.dataset.offsets.length !== m.counts.sequences + 1)

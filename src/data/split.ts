@@ -25,8 +25,8 @@ export const REFERENCE_MIN_CHUNK = 4;
 export function leaveOneOut(ds: SequenceDataset): DataSplit {
   return buildSplit((train, valid, test) => forEachSequence(ds, (s, from, to) => {
     const n = to - from;
-    if (n < 3) { train.add(ds.items, from, to); return; }
-    train.add(ds.items, from, to - 2);
+    if (n < 3) { train.add(ds, from, to); return; }
+    train.add(ds, from, to - 2);
     valid.add(s, ds.items, from, to - 2, ds.items[to - 2]);
     test.add(s, ds.items, from, to - 1, ds.items[to - 1]);
   }));
@@ -40,7 +40,7 @@ export function referenceChunks(ds: SequenceDataset, length: number): DataSplit 
     for (let part = Math.ceil(n / length) - 1; part >= 0; part--) {
       const a = from + Math.max(0, n - (part + 1) * length), b = from + n - part * length;
       if (b - a < REFERENCE_MIN_CHUNK) continue;
-      train.add(ds.items, a, b - 2);
+      train.add(ds, a, b - 2);
       valid.add(s, ds.items, a, b - 2, ds.items[b - 2]);
       test.add(s, ds.items, a, b - 2, ds.items[b - 1]);
     }
@@ -64,7 +64,7 @@ export function temporalSplit(ds: SequenceDataset, o: TemporalSplitOptions): Dat
   return buildSplit((train, valid, test) => forEachSequence(ds, (s, from, to) => {
     let j = from;
     while (j < to && ds.times[j] < validStart) j++;
-    train.add(ds.items, from, j);
+    train.add(ds, from, j);
     for (j = Math.max(j, from + 1); j < to; j++) {
       const into = ds.times[j] >= testStart ? test : valid;
       into.add(s, ds.items, Math.max(from, j - maxIn), j, ds.items[j]);
@@ -98,13 +98,15 @@ function buildSplit(protocol: (train: SequencesBuilder, valid: ExamplesBuilder, 
 
 class SequencesBuilder {
   private items = new Int32Array(0);
+  private times = new Float64Array(0);
   private offsets = new Int32Array(1);
   private n = 0;
   private used = 0;
   private sizing = true;
-  add(src: Int32Array, from: number, to: number): void {
+  add(src: SequenceDataset, from: number, to: number): void {
     if (!this.sizing) {
-      this.items.set(src.subarray(from, to), this.used);
+      this.items.set(src.items.subarray(from, to), this.used);
+      this.times.set(src.times.subarray(from, to), this.used);
       this.offsets[this.n + 1] = this.used + to - from;
     }
     this.n++;
@@ -112,12 +114,13 @@ class SequencesBuilder {
   }
   allocate(): void {
     this.items = new Int32Array(this.used);
+    this.times = new Float64Array(this.used);
     this.offsets = new Int32Array(this.n + 1);
     this.n = this.used = 0;
     this.sizing = false;
   }
-  result(): { items: Int32Array; offsets: Int32Array } {
-    return { items: this.items, offsets: this.offsets };
+  result(): DataSplit['train'] {
+    return { items: this.items, times: this.times, offsets: this.offsets };
   }
 }
 

@@ -51,7 +51,12 @@ export interface EvalExamples {
 
 export interface DataSplit {
   /** Training sequences (trained autoregressively), same layout as SequenceDataset. */
-  train: { items: Int32Array; offsets: Int32Array };
+  train: {
+    items: Int32Array;
+    /** Each training item's timestamp (items of equal time may be shuffled in training: shuffleTies). */
+    times: Float64Array;
+    offsets: Int32Array;
+  };
   valid: EvalExamples;
   test: EvalExamples;
 }

@@ -133,6 +133,11 @@ export const trainConfigSchema = z.object({
   /** Input window: the most recent maxLength items of a sequence (and the position-embedding size). */
   maxLength: positiveInt.default(50),
   seed: z.number().int().min(0).max(2 ** 53 - 1).default(1),
+  /**
+   * Each epoch, put the training items that share a timestamp (within one sequence) in a fresh random
+   * order: for logs whose timestamps are coarser than the events (MovieLens: seconds, rated in bursts).
+   */
+  shuffleTies: z.boolean().default(false),
   earlyStopping: z.object({
     metric: z.string().regex(METRIC_PATTERN, "expected a metric like 'ndcg@10' (hr, ndcg or mrr @ a cut-off)").default('ndcg@10'),
     /** Stop after this many epochs without improvement; null = never stop early. */

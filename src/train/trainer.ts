@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Rng, backward, optim, tensor, tidy, type Tensor } from '../engine/index.js';
 import { nextItemBatch } from '../data/batch.js';
+import { shuffleTiedItems, tiedItemCount } from '../data/tie-shuffle.js';
 import type { DataSplit, Negatives, SequenceDataset } from '../data/types.js';
 import { writeItemKeys } from '../data/item-keys.js';
 import { evaluate, type Protocol } from '../eval/evaluate.js';
@@ -115,7 +116,7 @@ export function derivedSeed(seed: number, stream: number, epoch: number): number
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const SHUFFLE_STREAM = 1, MASK_STREAM = 2;
+const SHUFFLE_STREAM = 1, MASK_STREAM = 2, TIES_STREAM = 3;
 
 function makeOptimizer(c: OptimizerConfig, params: Tensor[], lr: number): optim.Optimizer {
   switch (c.name) {
@@ -143,9 +144,10 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
 /**
  * Training windows: each training sequence cut from its end into windows of maxLength + 1 items
  * that overlap by one, so every transition is a target exactly once however long the history.
+ * `items` replaces the training items (same layout), e.g. with tied items shuffled.
  */
-export function trainingSequences(split: DataSplit, maxLength: number): Int32Array[] {
-  const { items, offsets } = split.train;
+export function trainingSequences(split: DataSplit, maxLength: number, items = split.train.items): Int32Array[] {
+  const { offsets } = split.train;
   const out: Int32Array[] = [];
   for (let s = 0; s + 1 < offsets.length; s++) {
     const start = offsets[s];
@@ -276,6 +278,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
       `${data.split.valid.targets.length} validation examples`;
     log(describe);
+    if (config.shuffleTies) log(`shuffleTies: ${tiedItemCount(data.split.train).toLocaleString('en-US')} training items share their timestamp with the one before; their order is drawn anew each epoch`);
 
     const ks = cutoffsFor(config.earlyStopping.metric);
     const B = config.batchSize, T = config.maxLength;
@@ -298,6 +301,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       model.train();
 
+      const windows = config.shuffleTies
+        ? trainingSequences(data.split, T, shuffleTiedItems(data.split.train, new Rng(derivedSeed(config.seed, TIES_STREAM, epochIndex))))
+        : sequences;
       const order = Int32Array.from({ length: sequences.length }, (_, i) => i);
       new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
       const label = `epoch ${epoch}/${totalEpochs}${bert ? ` (${phase})` : ''}`;
@@ -309,7 +315,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           progressBar.stop();
           throw new TrainingAborted(`training interrupted in epoch ${epoch}; ${lastPath} holds epoch ${progress.epoch}: resume to continue`);
         }
-        const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => sequences[i]);
+        const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => windows[i]);
         const opt = optimizer;
         const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T) : null;
         let loss: number, norm: number;
