@@ -293,6 +293,19 @@ describe('train()', () => {
     for (const e of [0, 1]) assert.notEqual(readLog(c)[e].loss, readLog(d)[e].loss, `epoch ${e + 1} sees other orders`);
   });
 
+  it('resumes a run whose checkpoint predates a config key (its default is assumed)', async () => {
+    const dir = runDir('old-config');
+    await train({ config: parseTrainConfig({ ...tinySasRec, epochs: 1 }, 'test'), data: tinyData(), outDir: dir, log: quiet });
+    const last = join(dir, 'last.ckpt');
+    const ckpt = readCheckpoint(last);
+    const { shuffleTies: _, ...older } = ckpt.meta.config;
+    saveCheckpoint(last, { ...ckpt, meta: { ...ckpt.meta, config: older as typeof ckpt.meta.config } });
+    const r = await train({ config: parseTrainConfig({ ...tinySasRec, epochs: 2 }, 'test'), data: tinyData(), outDir: dir, resume: true, log: quiet });
+    assert.equal(r.epochsRun, 2);
+    await assert.rejects(train({ config: parseTrainConfig({ ...tinySasRec, epochs: 3, shuffleTies: true }, 'test'), data: tinyData(), outDir: dir, resume: true, log: quiet }),
+      /different config: shuffleTies false \(now true\)/);
+  });
+
   it('an aborted run resumes to the same weights as an uninterrupted one', async () => {
     const config = parseTrainConfig(tinySasRec, 'test');
     const ref = runDir('sasrec-ref'), cut = runDir('sasrec-abort');

@@ -28,7 +28,7 @@ import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
-import { buildModel, type OptimizerConfig, type TrainConfig } from './config.js';
+import { buildModel, parseTrainConfig, type OptimizerConfig, type TrainConfig } from './config.js';
 import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
@@ -254,7 +254,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint(lastPath);
-      assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
+      // a run started by an older version lacks the keys added since: compare with their defaults filled in
+      const withDefaults = { ...ckpt, meta: { ...ckpt.meta, config: parseTrainConfig(ckpt.meta.config, lastPath) } };
+      assertResumable(withDefaults, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
       const saved = ckpt.meta.optimizers.model;
       if (saved) {
         optimizerPhase = saved.phase as Phase;
