@@ -362,5 +362,12 @@ describe('stats', () => {
     assert.match(text, /sequences +3/);
     assert.match(text, /interactions +14/);
     assert.match(text, /k1 +4/);
+    assert.equal(st.tiedWithPrevious, 0);
+    assert.match(text, /same time as previous +0 \(0\.0%\)/);
+    assert.doesNotMatch(text, /--shuffle-ties/);
+    // times 1, 1, 2 | 5, 5: the second and the fifth interaction repeat their predecessor's time
+    const tied = formatStats(datasetStats(dataset([[1, 2, 3], [4, 5]], [[1, 1, 2], [5, 5]])));
+    assert.match(tied, /same time as previous +2 \(40\.0%\)/);
+    assert.match(tied, /--shuffle-ties/);
   });
 });

@@ -1,4 +1,5 @@
 // Summary statistics of a sequence data set, and their plain-text table for `adarec data stats`.
+import { tiedItemCount } from './tie-shuffle.js';
 import type { SequenceDataset } from './types.js';
 
 export interface DatasetStats {
@@ -11,7 +12,12 @@ export interface DatasetStats {
   /** Sequence counts by length, in power-of-two bins [from, to]. */
   histogram: { from: number; to: number; count: number }[];
   topItems: { item: number; key: string; count: number }[];
+  /** Interactions with the same timestamp as the one before them in their sequence (their order is the log's). */
+  tiedWithPrevious: number;
 }
+
+/** Above this share of tied interactions `formatStats` suggests `--shuffle-ties`. */
+const TIED_HINT_SHARE = 0.1;
 
 export function datasetStats(ds: SequenceDataset, topK = 10): DatasetStats {
   const S = ds.offsets.length - 1, n = ds.items.length;
@@ -47,6 +53,7 @@ export function datasetStats(ds: SequenceDataset, topK = 10): DatasetStats {
     length: { min: S ? sorted[0] : 0, median, mean: S ? n / S : 0, p90: q(0.9), max: S ? sorted[S - 1] : 0 },
     histogram,
     topItems: top,
+    tiedWithPrevious: tiedItemCount(ds),
   };
 }
 
@@ -62,8 +69,12 @@ export function formatStats(st: DatasetStats): string {
     ['length mean', st.length.mean.toFixed(1)],
     ['length p90', fmtInt(st.length.p90)],
     ['length max', fmtInt(st.length.max)],
+    ['same time as previous', `${fmtInt(st.tiedWithPrevious)} (${st.interactions ? ((100 * st.tiedWithPrevious) / st.interactions).toFixed(1) : '0.0'}%)`],
   ];
   const out = [table(rows)];
+  if (st.interactions && st.tiedWithPrevious / st.interactions > TIED_HINT_SHARE)
+    out.push('', 'Many interactions share their timestamp with the one before: their order is the log\'s.',
+      'If that order is arbitrary, `adarec train --shuffle-ties` draws it anew each epoch.');
   if (st.histogram.length) {
     const peak = Math.max(...st.histogram.map((h) => h.count));
     out.push('', 'sequence length');

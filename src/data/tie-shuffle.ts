@@ -24,9 +24,9 @@ export function shuffleTiedItems(train: DataSplit['train'], rng: Rng): Int32Arra
   return out;
 }
 
-/** How many training items share their timestamp with the item before them in the same sequence. */
-export function tiedItemCount(train: DataSplit['train']): number {
-  const { times, offsets } = train;
+/** How many items share their timestamp with the item before them in the same sequence (training split or whole data set). */
+export function tiedItemCount(sequences: { times: Float64Array; offsets: Int32Array }): number {
+  const { times, offsets } = sequences;
   let n = 0;
   for (let s = 0; s + 1 < offsets.length; s++) for (let p = offsets[s] + 1; p < offsets[s + 1]; p++) if (times[p] === times[p - 1]) n++;
   return n;
