@@ -5,7 +5,8 @@
 //
 // Determinism: every random draw comes from a seeded Rng. The model's Rng (weight init, then
 // dropout, which holds the same object) and the masking Rng are stateful and checkpointed; the
-// shuffle order of epoch e comes from a fresh Rng seeded by (seed, e), so it needs no state.
+// shuffle order of epoch e (and with shuffleTies the order of tied items) comes from a fresh Rng
+// seeded by (seed, stream, e), so it needs no state.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
