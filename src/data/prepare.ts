@@ -199,16 +199,13 @@ export function loadPrepared(path: string, key?: string): PreparedData {
   const m = manifest as PreparedManifest;
   if (!m || m.formatVersion !== CACHE_FORMAT_VERSION || (key !== undefined && m.key !== key))
     throw new CacheError(path, 'does not match the requested source and options');
-  const int = (name: string): Int32Array => {
+  const typed = <A extends Int32Array | Float64Array>(name: string, kind: new (n: number) => A): A => {
     const v = sections[name];
-    if (!(v instanceof Int32Array)) throw new CacheError(path, `lacks section '${name}'`);
+    if (!(v instanceof kind)) throw new CacheError(path, `lacks section '${name}'`);
     return v;
   };
-  const f64 = (name: string): Float64Array => {
-    const v = sections[name];
-    if (!(v instanceof Float64Array)) throw new CacheError(path, `lacks section '${name}'`);
-    return v;
-  };
+  const int = (name: string): Int32Array => typed(name, Int32Array);
+  const f64 = (name: string): Float64Array => typed(name, Float64Array);
   const keys = sections['dataset.keys'];
   if (!keys || !('json' in keys)) throw new CacheError(path, 'lacks the data set sections');
   const { itemKeys, sequenceKeys } = keys.json as { itemKeys: string[]; sequenceKeys: string[] };
