@@ -11,8 +11,8 @@ import { Rng, backendName, keep, noGrad, tensor, tidy, type Tensor } from '../sr
 import { padBatch } from '../src/eval/scorer.js';
 import { NEXTITNET_REFERENCE, NextItNet } from '../src/models/nextitnet.js';
 import type { SequentialRecommender } from '../src/models/types.js';
-import { AdaRecNet } from '../src/search/network.js';
-import { DEFAULT_OPS } from '../src/search/operators.js';
+import { AdaRecNet } from '../src/models/adarec/network.js';
+import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
 import { fastScorer } from '../src/serve/fast-score.js';
 import { receptiveField } from '../src/serve/receptive-field.js';
 import { StreamPlan, type StreamSession } from '../src/serve/stream.js';

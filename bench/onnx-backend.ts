@@ -9,9 +9,9 @@ import { NEXTITNET_REFERENCE, NextItNet } from '../src/models/nextitnet.js';
 import type { SequentialRecommender } from '../src/models/types.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { engineThreads, idsTensor, openSession } from '../src/onnx/session.js';
-import { genotypeColumns } from '../src/search/genotype.js';
-import { AdaRecNet } from '../src/search/network.js';
-import { DEFAULT_OPS } from '../src/search/operators.js';
+import { genotypeColumns } from '../src/models/adarec/genotype.js';
+import { AdaRecNet } from '../src/models/adarec/network.js';
+import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
 import { randomBatch } from './model-config.js';
 import { percentile } from './torch-process.js';
 

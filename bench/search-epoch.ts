@@ -19,12 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { F, Rng, backendName, backward, nn, noGrad, optim, tensor, tidy, zeros, type Tensor } from '../src/engine/index.js';
 import { NextItNet, NEXTITNET_REFERENCE } from '../src/models/nextitnet.js';
 import { nextItemBatch } from '../src/data/batch.js';
-import { AdaRecNet } from '../src/search/network.js';
-import { Distiller } from '../src/search/distill.js';
+import { AdaRecNet } from '../src/models/adarec/network.js';
+import { Distiller } from '../src/distill/distiller.js';
 import { sampleEdges } from '../src/search/gumbel.js';
-import { cellEdges } from '../src/search/cell.js';
-import { DEFAULT_OPS, opCosts } from '../src/search/operators.js';
-import type { OperatorSpec } from '../src/search/ops/edge-op.js';
+import { cellEdges } from '../src/models/adarec/cell.js';
+import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
+import { opCosts } from '../src/search/efficiency.js';
+import type { OperatorSpec } from '../src/models/adarec/ops/edge-op.js';
 import { TorchProcess } from './torch-process.js';
 import { ml100kTrainingSequences } from './ml100k.js';
 

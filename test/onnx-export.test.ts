@@ -10,10 +10,10 @@ import { NextItNet } from '../src/models/nextitnet.js';
 import { SASRec } from '../src/models/sasrec.js';
 import type { SequentialRecommender } from '../src/models/types.js';
 import { exportOnnx, type ExportOptions } from '../src/onnx/export.js';
-import { genotypeColumns, randomGenotype } from '../src/search/genotype.js';
-import { AdaRecNet } from '../src/search/network.js';
-import { DEFAULT_OPS, PAPER_OPS, getOperator } from '../src/search/operators.js';
-import type { OperatorSpec } from '../src/search/ops/edge-op.js';
+import { genotypeColumns, randomGenotype } from '../src/models/adarec/genotype.js';
+import { AdaRecNet } from '../src/models/adarec/network.js';
+import { DEFAULT_OPS, PAPER_OPS, getOperator } from '../src/models/adarec/operators.js';
+import type { OperatorSpec } from '../src/models/adarec/ops/edge-op.js';
 import { assertNear, perturb, randomIds, runOnnx } from './onnx-helpers.js';
 
 const V = 23, T = 7;

@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PAPER_OPS, DEFAULT_OPS, CAUSAL_COUNTERPART, opCosts, convOp, poolOp, getOperator, operatorsByName,
+  PAPER_OPS, DEFAULT_OPS, CAUSAL_COUNTERPART, convOp, poolOp, getOperator, operatorsByName,
   modeOperators, registerOperator, SKIP,
-} from '../src/search/operators.js';
+} from '../src/models/adarec/operators.js';
+import { opCosts } from '../src/search/efficiency.js';
 
 const byName = (ops: readonly { name: string }[], costs: Float64Array): Record<string, number> =>
   Object.fromEntries(ops.map((o, i) => [o.name, costs[i]]));

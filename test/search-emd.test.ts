@@ -2,7 +2,7 @@
 // duality certificate, degenerate cases, the BERT-EMD weight update, checkpoint state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { solveTransport, bertEmdUpdate, EmdLayerMapping, type TransportSolution } from '../src/search/emd.js';
+import { solveTransport, bertEmdUpdate, EmdLayerMapping, type TransportSolution } from '../src/distill/emd.js';
 import { lcg } from './helpers.js';
 
 /** Feasibility (marginals to 1e-12, F >= 0) and optimality (the duals are a certificate). */

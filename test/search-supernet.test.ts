@@ -4,11 +4,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, Rng, backward, noGrad, setBackend, setDefaultFloat, tensor, tidy, type Tensor } from '../src/engine/index.js';
-import { AdaRecNet } from '../src/search/network.js';
-import { DEFAULT_OPS, PAPER_OPS } from '../src/search/operators.js';
-import { mixEdge, oneHot, sampleEdges, straightThrough, temperatureAt } from '../src/search/gumbel.js';
-import { cellEdges } from '../src/search/cell.js';
-import { deriveGenotype, genotypeColumns, alphaEntropy, randomGenotypesLike, genotypeCost } from '../src/search/genotype.js';
+import { AdaRecNet } from '../src/models/adarec/network.js';
+import { DEFAULT_OPS, PAPER_OPS } from '../src/models/adarec/operators.js';
+import { oneHot, sampleEdges, straightThrough, temperatureAt } from '../src/search/gumbel.js';
+import { mixEdge } from '../src/models/adarec/mix-edge.js';
+import { cellEdges } from '../src/models/adarec/cell.js';
+import { genotypeColumns, randomGenotypesLike, genotypeCost } from '../src/models/adarec/genotype.js';
+import { deriveGenotype, alphaEntropy } from '../src/search/derive.js';
 import { gradcheck, param64, weightedSum } from './gradcheck.js';
 import { assertClose } from './helpers.js';
 

@@ -3,17 +3,12 @@
 // (the closure captures exactly what backward needs, like autograd.Function's saved tensors).
 // `backward` walks the tape once in reverse and frees every gradient as soon as it is consumed.
 import { keep, onOutermostScopeExit } from './memory.js';
-import { Tensor, clone, ones, shapeString } from './tensor.js';
+import { Tensor, clone, ones, shapeString, type TapeNode } from './tensor.js';
 import { kernels } from './backend/index.js';
 import type { FloatArray } from './backend/kernels.js';
 
-export interface TapeNode {
-  readonly name: string;
-  readonly inputs: readonly Tensor[];
-  readonly output: Tensor;
-  /** Gradients for each input (null where an input needs none). May return `gy` itself once. */
-  readonly backward: (gy: Tensor) => readonly (Tensor | null)[];
-}
+export type { TapeNode } from './tensor.js';
+
 
 const tape: TapeNode[] = [];
 let gradEnabled = true;

@@ -2,7 +2,6 @@
 // storages shared by views, and `tidy` scopes that release every tensor created inside them.
 // In steady-state training each step asks for the same sizes as the last one, so the pool serves
 // them all and the step allocates (almost) nothing.
-import type { Tensor } from './tensor.js';
 
 export type DType = 'float32' | 'float64' | 'int32';
 export type TypedArrayOf<D extends DType> = D extends 'float32' ? Float32Array : D extends 'float64' ? Float64Array : Int32Array;
@@ -79,16 +78,22 @@ export class Storage {
 }
 
 // ---- scopes ----
-const scopes: Set<Tensor>[] = [];
+/** What a scope tracks: a tensor, seen only as something it may dispose (tensor.ts builds on this file). */
+export interface Scoped {
+  readonly isTensor: true;
+  dispose(): void;
+}
+
+const scopes: Set<Scoped>[] = [];
 const scopeExitHooks: (() => void)[] = [];
 
 /** Called by the Tensor constructor: the tensor belongs to the innermost open scope, if any. */
-export function track(t: Tensor): void {
+export function track(t: Scoped): void {
   scopes[scopes.length - 1]?.add(t);
 }
 
 /** Takes a tensor out of every scope, so that no scope disposes it (parameters, gradients, results). */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends Scoped>(t: T): T {
   for (const s of scopes) s.delete(t);
   return t;
 }
@@ -98,9 +103,9 @@ export function onOutermostScopeExit(fn: () => void): void {
   scopeExitHooks.push(fn);
 }
 
-function collect(result: unknown, into: Set<Tensor>): void {
+function collect(result: unknown, into: Set<Scoped>): void {
   if (result === null || typeof result !== 'object') return;
-  if ((result as Tensor).isTensor === true) into.add(result as Tensor);
+  if ((result as Scoped).isTensor === true) into.add(result as Scoped);
   else if (Array.isArray(result)) for (const r of result) collect(r, into);
   else if (Object.getPrototypeOf(result) === Object.prototype) for (const r of Object.values(result)) collect(r, into);
 }
@@ -110,7 +115,7 @@ function collect(result: unknown, into: Set<Tensor>): void {
  * in a plain object), which move to the enclosing scope.
  */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
+  const scope = new Set<Scoped>();
   scopes.push(scope);
   let result: T;
   try {
@@ -122,7 +127,7 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  const survivors = new Set<Tensor>();
+  const survivors = new Set<Scoped>();
   collect(result, survivors);
   for (const t of scope) if (!survivors.has(t)) t.dispose();
   const parent = scopes[scopes.length - 1];

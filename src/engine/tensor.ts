@@ -1,7 +1,6 @@
 // Tensors: a typed-array storage seen through a shape, strides and an offset. Views (reshape of
 // a contiguous tensor, transpose, slice) share storage; kernels get dense arrays via `values`.
 import { type AnyArray, type DType, Storage, dtypeOf, pool, track } from './memory.js';
-import type { TapeNode } from './autograd.js';
 import { kernels } from './backend/index.js';
 
 export type { DType } from './memory.js';
@@ -36,6 +35,15 @@ export function denseStrides(shape: Shape): number[] {
 
 export function shapeString(shape: Shape): string {
   return `[${shape.join(', ')}]`;
+}
+
+/** The op that produced a tensor, on the autograd tape (engine/autograd.ts records and walks it). */
+export interface TapeNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  /** Gradients for each input (null where an input needs none). May return `gy` itself once. */
+  readonly backward: (gy: Tensor) => readonly (Tensor | null)[];
 }
 
 export class Tensor {

@@ -10,7 +10,7 @@ import { noGrad, tensor, tidy } from '../engine/index.js';
 import { NextItNet } from '../models/nextitnet.js';
 import { TransformerRecommender } from '../models/transformer-recommender.js';
 import type { SequentialRecommender } from '../models/types.js';
-import { AdaRecNet } from '../search/network.js';
+import { AdaRecNet } from '../models/adarec/network.js';
 
 export interface ModelCost {
   params: number;

@@ -8,7 +8,7 @@ import { NextItNet } from '../models/nextitnet.js';
 import { SASRec } from '../models/sasrec.js';
 import { TransformerRecommender } from '../models/transformer-recommender.js';
 import type { SequentialRecommender } from '../models/types.js';
-import { AdaRecNet } from '../search/network.js';
+import { AdaRecNet } from '../models/adarec/network.js';
 import { GraphBuilder, MIN_OPSET, elemType, int } from './graph.js';
 import type { OnnxMapping } from './mapping.js';
 import { emitLinear } from './emit/linear.js';

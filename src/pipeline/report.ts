@@ -2,8 +2,8 @@
 // (cell.svg: the searched cell; alpha.svg: alpha over the search epochs; tradeoff.svg: accuracy vs
 // cost of teacher, baselines and student).
 import { join } from 'node:path';
-import { cellEdges } from '../search/cell.js';
-import type { Genotype } from '../search/genotype.js';
+import { cellEdges } from '../models/adarec/cell.js';
+import type { Genotype } from '../models/adarec/genotype.js';
 import type { AlphaHistory } from '../search/search.js';
 import { alphaHeatmapSvg, cellSvg, tradeoffSvg } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

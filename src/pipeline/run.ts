@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
 import { parseSearchConfig, type SearchConfig } from '../search/config.js';
-import { randomGenotypesLike, type Genotype } from '../search/genotype.js';
+import { randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
 import { runSearch, studentHidden, type SearchResult } from '../search/search.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';

@@ -1,13 +1,13 @@
 // Sampling one operator per edge: straight-through hard Gumbel-softmax over the architecture
-// weights alpha (METHOD.md "Search"), and the op that mixes an edge's operator outputs with the
-// sampled weights so that alpha receives its gradient.
+// weights alpha (METHOD.md "Search"). The supernet mixes an edge's operator outputs with the
+// sampled weights in models/adarec/mix-edge.ts, which hands alpha its gradient.
 //
 // Forward: index_e = argmax_o(alpha_eo + g_eo), g ~ Gumbel(0, 1); the edge weights are the one-hot
 // of index_e. Backward (straight-through): the gradient that reaches the one-hot passes unchanged
 // to soft = softmax((alpha + g) / tau), and from there to alpha. (softmax of log_softmax(alpha) + g
 // equals softmax(alpha + g): the row constant cancels.)
 import { record } from '../engine/autograd.js';
-import { F, Rng, Tensor, empty, kernels, tensor, type FloatArray } from '../engine/index.js';
+import { F, Rng, Tensor, empty, tensor, type FloatArray } from '../engine/index.js';
 
 /** tau_e = tau0 * decay^floor(epochIndex / every) (METHOD.md: tau0 1, decay 0.8, every 5). */
 export function temperatureAt(epochIndex: number, tau0 = 1, decay = 0.8, every = 5): number {
@@ -60,50 +60,4 @@ export function oneHot(index: Int32Array, ops: number, dtype: 'float32' | 'float
   ov.fill(0);
   index.forEach((o, r) => { ov[r * ops + o] = 1; });
   return out;
-}
-
-/**
- * out = sum_i weights[row, cols[i]] * ys[i]: one edge's output from the outputs of the operators
- * it computed (all of them for the reference estimator, the sampled one for single-path; `none`
- * is never computed, its output being zeros). Gradients: d ys[i] = w * g (none where w = 0, so an
- * unsampled operator's weights get no gradient), d weights[row, cols[i]] = <g, ys[i]>, zero
- * elsewhere: through the straight-through weights this is alpha's gradient.
- */
-export function mixEdge(ys: Tensor[], cols: number[], weights: Tensor, row: number, shape: readonly number[]): Tensor {
-  if (ys.length !== cols.length) throw new Error(`mixEdge: ${ys.length} outputs for ${cols.length} columns`);
-  const [R, O] = weights.shape;
-  const wv = weights.values as FloatArray;
-  const k = kernels();
-  const out = empty(shape, weights.dtype);
-  const ov = out.values as FloatArray;
-  ov.fill(0);
-  const yv = ys.map((y) => {
-    if (y.shape.join() !== shape.join()) throw new Error(`mixEdge: output [${y.shape}] differs from [${shape}]`);
-    return F.contiguous(y).values as FloatArray;
-  });
-  yv.forEach((v, i) => { const w = wv[row * O + cols[i]]; if (w !== 0) k.axpy(w, v, ov); });
-  return record('mixEdge', out, [...ys, weights], (g) => {
-    const gv = g.values as FloatArray;
-    const dys = yv.map((_, i) => {
-      const w = wv[row * O + cols[i]];
-      if (w === 0 || !ys[i].requiresGrad) return null;
-      const d = empty(shape, weights.dtype);
-      const dv = d.values as FloatArray;
-      dv.set(gv);
-      if (w !== 1) k.scale(dv, w);
-      return d;
-    });
-    let dw: Tensor | null = null;
-    if (weights.requiresGrad) {
-      dw = empty([R, O], weights.dtype);
-      const dwv = dw.values as FloatArray;
-      dwv.fill(0);
-      const dot = new (weights.dtype === 'float64' ? Float64Array : Float32Array)(1);
-      yv.forEach((v, i) => {
-        k.gemm(false, true, 1, 1, 1, v.length, gv, 0, v, 0, dot, 0);
-        dwv[row * O + cols[i]] = dot[0];
-      });
-    }
-    return [...dys, dw];
-  });
 }

@@ -1,10 +1,8 @@
-// The architecture-search layer (METHOD.md "Student search space" and "Search").
-export * from './emd.js';
-export * from './operators.js';
+// The architecture-search layer (METHOD.md "Search"): Gumbel sampling, the efficiency prices,
+// derivation of the genotype, the config and the search loop. The network it trains is
+// models/adarec; its loss is distill/.
+export * from './efficiency.js';
 export * from './gumbel.js';
-export * from './cell.js';
-export * from './network.js';
-export * from './genotype.js';
-export * from './distill.js';
+export * from './derive.js';
 export * from './config.js';
 export { runSearch, searchOperators, studentHidden, type SearchOptions, type SearchResult, type SearchEpochRecord, type AlphaHistory } from './search.js';

@@ -21,16 +21,18 @@ import {
 } from '../train/checkpoint.js';
 import { formatSeconds, loopOutput } from '../train/progress.js';
 import { TrainingAborted, batchSignals, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
-import { cellEdges } from './cell.js';
+import { cellEdges } from '../models/adarec/cell.js';
 import type { SearchConfig } from './config.js';
-import { Distiller, type LossParts } from './distill.js';
-import type { EmdLayerMappingState } from './emd.js';
-import { alphaEntropy, alphaProbabilities, deriveGenotype, type Genotype } from './genotype.js';
+import { Distiller, type LossParts } from '../distill/distiller.js';
+import type { EmdLayerMappingState } from '../distill/emd.js';
+import type { Genotype } from '../models/adarec/genotype.js';
+import { alphaEntropy, alphaProbabilities, deriveGenotype } from './derive.js';
 import { argmaxRows, oneHot, sampleEdges, temperatureAt } from './gumbel.js';
-import { AdaRecNet } from './network.js';
+import { AdaRecNet } from '../models/adarec/network.js';
 import { TeacherCache } from './teacher-cache.js';
-import { modeOperators, opCosts, operatorsByName } from './operators.js';
-import type { OperatorSpec } from './ops/edge-op.js';
+import { modeOperators, operatorsByName } from '../models/adarec/operators.js';
+import { opCosts } from './efficiency.js';
+import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
 
 export interface SearchOptions extends LoopOptions {
   config: SearchConfig;

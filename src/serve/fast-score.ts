@@ -7,9 +7,9 @@
 // than R are scored by model.scoreLast.
 import { F, type Tensor } from '../engine/index.js';
 import type { SequentialRecommender } from '../models/types.js';
-import { AdaRecNet } from '../search/network.js';
+import { AdaRecNet } from '../models/adarec/network.js';
 import { receptiveField } from './receptive-field.js';
-import type { LastPositionScorer } from './recommender.js';
+import type { LastPositionScorer } from './types.js';
 
 /** A LastPositionScorer for `model` giving model.scoreLast's logits, as cheaply as its structure allows. */
 export function fastScorer(model: SequentialRecommender): LastPositionScorer {

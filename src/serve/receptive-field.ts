@@ -5,9 +5,9 @@
 // (attention, a supernet, an operator that looks ahead).
 import { NextItNet } from '../models/nextitnet.js';
 import type { SequentialRecommender } from '../models/types.js';
-import type { Cell } from '../search/cell.js';
-import { AdaRecNet } from '../search/network.js';
-import type { OperatorSpec } from '../search/ops/edge-op.js';
+import type { Cell } from '../models/adarec/cell.js';
+import { AdaRecNet } from '../models/adarec/network.js';
+import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
 
 /** Positions before t that an operator's output at t reads, or null when it reads later ones. */
 export function operatorSpan(spec: OperatorSpec): number | null {

@@ -14,6 +14,9 @@ import type { TrainConfig } from '../train/config.js';
 import { fastScorer } from './fast-score.js';
 import { SessionStore } from './sessions.js';
 import { topK } from './top-k.js';
+import type { LastPositionScorer, Recommendation, SessionHost } from './types.js';
+
+export type { LastPositionScorer, Recommendation } from './types.js';
 
 /** What to do with history items the model has never seen. */
 export type UnknownItemPolicy = 'skip' | 'error';
@@ -37,11 +40,6 @@ export interface RecommendRequest {
   k: number;
   /** Leave out items already in the history. */
   excludeSeen?: boolean;
-}
-
-export interface Recommendation {
-  item: string;
-  score: number;
 }
 
 export interface RecommendResponse {
@@ -73,10 +71,7 @@ export class UnknownItemsError extends Error {
   }
 }
 
-/** Scores [B, vocab] of the last position for padded item ids [B, T]. */
-export type LastPositionScorer = (ids: Tensor) => Tensor;
-
-export class Recommender {
+export class Recommender implements SessionHost {
   private readonly ids = new Map<string, number>();
   readonly unknownItems: UnknownItemPolicy;
   private readonly maxBatch: number;

@@ -4,7 +4,7 @@
 // an empty store (clients see `events` restart from their new items).
 import { LRUCache } from 'lru-cache';
 import { StreamPlan, type StreamSession } from './stream.js';
-import type { Recommendation, Recommender } from './recommender.js';
+import type { Recommendation, SessionHost } from './types.js';
 
 export interface SessionResult {
   items: Recommendation[];
@@ -27,7 +27,7 @@ export class SessionStore {
   private readonly cache: LRUCache<string, Entry>;
 
   /** Throws StreamUnsupportedError (with the reason) for models that cannot stream. */
-  constructor(private readonly recommender: Recommender, readonly maxBytes: number) {
+  constructor(private readonly recommender: SessionHost, readonly maxBytes: number) {
     this.plan = new StreamPlan(recommender.model, recommender.maxLength);
     this.cache = new LRUCache<string, Entry>({
       maxSize: maxBytes,

@@ -9,9 +9,9 @@
 import { kernels, nn } from '../engine/index.js';
 import { NextItNet } from '../models/nextitnet.js';
 import type { SequentialRecommender } from '../models/types.js';
-import { AdaRecNet } from '../search/network.js';
-import { ConvBn } from '../search/ops/conv.js';
-import { Pool } from '../search/ops/pool.js';
+import { AdaRecNet } from '../models/adarec/network.js';
+import { ConvBn } from '../models/adarec/ops/conv.js';
+import { Pool } from '../models/adarec/ops/pool.js';
 
 /** The model cannot keep per-event state; the message says why. */
 export class StreamUnsupportedError extends Error {

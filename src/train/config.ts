@@ -7,8 +7,8 @@ import { METRIC_PATTERN } from '../eval/metrics.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import { NextItNet } from '../models/nextitnet.js';
 import { SASRec } from '../models/sasrec.js';
-import { genotypeColumns, validateGenotype, type Genotype } from '../search/genotype.js';
-import { AdaRecNet } from '../search/network.js';
+import { genotypeColumns, validateGenotype, type Genotype } from '../models/adarec/genotype.js';
+import { AdaRecNet } from '../models/adarec/network.js';
 import type { SequentialRecommender } from '../models/types.js';
 import { parseConfig, readJsonFile } from '../util/config-file.js';
 

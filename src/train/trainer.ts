@@ -22,8 +22,8 @@ import { BERT4Rec } from '../models/bert4rec.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount } from '../models/common.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
-import { Distiller } from '../search/distill.js';
-import type { EmdLayerMappingState } from '../search/emd.js';
+import { Distiller } from '../distill/distiller.js';
+import type { EmdLayerMappingState } from '../distill/emd.js';
 import { loadTeacher } from './teacher.js';
 import {
   assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,

@@ -1,9 +1,9 @@
-// A student's Cell (src/search/cell.ts): node i = sum of its edges (operator of ReLU(source)),
+// A student's Cell (src/models/adarec/cell.ts): node i = sum of its edges (operator of ReLU(source)),
 // the nodes weighted by softmax(nodeWeights) (folded into constants at export), LayerNorm + ReLU,
 // plus the cell input. Edge operators: conv + batch norm, pools, skip; `none` adds nothing.
-import type { Cell } from '../../search/cell.js';
-import { ConvBn } from '../../search/ops/conv.js';
-import { Pool } from '../../search/ops/pool.js';
+import type { Cell } from '../../models/adarec/cell.js';
+import { ConvBn } from '../../models/adarec/ops/conv.js';
+import { Pool } from '../../models/adarec/ops/pool.js';
 import type { GraphBuilder } from '../graph.js';
 import { emitConv1d } from './conv.js';
 import { emitLayerNorm } from './norm.js';

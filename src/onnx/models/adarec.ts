@@ -1,7 +1,7 @@
 // A derived AdaRec student (AdaRecNet with a genotype): item (+ position) embedding, K cells, each
 // cell's output an intermediate, as AdaRecNet.signals. The supernet (edges mixed per step) is not
 // exported.
-import type { AdaRecNet } from '../../search/network.js';
+import type { AdaRecNet } from '../../models/adarec/network.js';
 import type { GraphBuilder } from '../graph.js';
 import { emitCell } from '../emit/cell.js';
 import { emitAddPositions, emitEmbedding } from '../emit/embedding.js';

@@ -1,5 +1,5 @@
 // The two free operators: skip (identity) and none (zeros: the edge is dropped).
-import type { Tensor } from '../../engine/index.js';
+import type { Tensor } from '../../../engine/index.js';
 import { EdgeOp, type OperatorSpec } from './edge-op.js';
 
 class Skip extends EdgeOp {

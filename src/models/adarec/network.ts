@@ -3,10 +3,10 @@
 // trains; with one operator per edge (a genotype) it is the derived student. Without position
 // embeddings (`positions: 'none'`) a causal student depends only on the items it has seen, so it
 // can be served incrementally per event (src/serve/stream.ts).
-import { F, Rng, Tensor, nn } from '../engine/index.js';
-import { NextItemModel } from '../models/next-item-model.js';
-import { layer, positionIds } from '../models/common.js';
-import type { DistillationSignals } from '../models/types.js';
+import { F, Rng, Tensor, nn } from '../../engine/index.js';
+import { NextItemModel } from '../next-item-model.js';
+import { layer, positionIds } from '../common.js';
+import type { DistillationSignals } from '../types.js';
 import { Cell, cellEdges, type EdgeMix } from './cell.js';
 import type { OperatorSpec } from './ops/edge-op.js';
 

@@ -1,8 +1,8 @@
 // What an operator on a search edge is: metadata for the registry and the efficiency cost
 // (name, causality, MAC and parameter counts) plus `build`, which makes the module that computes
 // it. Every operator maps [B, T, C] -> [B, T, C]; `none` returns null (zeros that cost nothing).
-import type { Rng, Tensor } from '../../engine/index.js';
-import { nn } from '../../engine/index.js';
+import type { Rng, Tensor } from '../../../engine/index.js';
+import { nn } from '../../../engine/index.js';
 
 export type OperatorKind = 'conv' | 'pool' | 'skip' | 'none';
 

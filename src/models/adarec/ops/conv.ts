@@ -1,7 +1,7 @@
 // Convolution operators: a 1-D convolution over time (C -> C, bias) followed by batch norm, as the
 // reference's. Causal ones see positions t, t-d, ..., t-(k-1)d; centred ones ("std"/"dilated" in
 // paper mode) see (k-1)/2 dilated taps on each side, future positions included.
-import { F, Rng, Tensor, nn, zeros } from '../../engine/index.js';
+import { F, Rng, Tensor, nn, zeros } from '../../../engine/index.js';
 import { EdgeOp, type OperatorSpec } from './edge-op.js';
 
 /** conv MACs = L*C*C*k + L*C + 2*L*C (METHOD.md: taps, bias, batch norm scale and shift). */

@@ -1,8 +1,7 @@
 // The operator registry of the student search space (METHOD.md "Student search space"): the
-// operator sets of paper and default mode, lookup by name, and the efficiency-loss cost vector
-// computed from each operator's MAC and parameter counts. An operator is one file under ops/
+// operator sets of paper and default mode and lookup by name. An operator is one file under ops/
 // (its forward, its counts, its causal flag); registering it here makes it searchable, and its
-// cost follows from the formula, never from a table.
+// efficiency cost follows from its counts (search/efficiency.ts).
 import { convOp } from './ops/conv.js';
 import { NONE, SKIP } from './ops/identity.js';
 import { poolOp } from './ops/pool.js';
@@ -98,29 +97,4 @@ export function operatorsByName(names: readonly string[]): OperatorSpec[] {
     seen.add(n);
     return getOperator(n);
   });
-}
-
-function softmax(x: readonly number[]): number[] {
-  const max = Math.max(...x);
-  const e = x.map((v) => Math.exp(v - max));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / z);
-}
-
-/**
- * The efficiency-loss cost of each operator (METHOD.md):
- *   cost_o = 5 * (softmax_o(MACs_o / 1e6) + softmax_o(params_o / 1e6)),
- * the softmax taken over the given operator set, each count for one application at length L and
- * C channels, a zero count replaced by 1 before scaling. The reference settings (paper ops,
- * L = 100, C = 128) give conv k3 0.5653, conv k5 2.1270, pools and skip/none 0.48075.
- */
-export function opCosts(ops: readonly OperatorSpec[], L = 100, C = 128): Float64Array {
-  if (ops.length === 0) throw new RangeError('opCosts: empty operator set');
-  const count = (x: number, what: string, op: OperatorSpec): number => {
-    if (!Number.isFinite(x) || x < 0) throw new RangeError(`operator ${op.name}: ${what} = ${x}`);
-    return (x === 0 ? 1 : x) / 1e6;
-  };
-  const m = softmax(ops.map((op) => count(op.macs(L, C), 'MACs', op)));
-  const p = softmax(ops.map((op) => count(op.params(C), 'params', op)));
-  return Float64Array.from(ops.map((_, o) => 5 * (m[o] + p[o])));
 }

@@ -1,6 +1,6 @@
 // Pooling operators with stride 1 and the same length: causal ones reduce the current and the
 // k-1 previous positions, centred ones (paper mode) (k-1)/2 on each side.
-import { F, type Rng, type Tensor } from '../../engine/index.js';
+import { F, type Rng, type Tensor } from '../../../engine/index.js';
 import { EdgeOp, type OperatorSpec } from './edge-op.js';
 
 /** pool MACs = L*C (METHOD.md). */

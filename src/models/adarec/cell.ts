@@ -6,8 +6,8 @@
 // the sampled weights) and the derived student's (one operator per edge, no mixing). Parameters
 // are named edges.<e>.<operator>.*, so a student's names are a subset of the supernet's and the
 // finetune starts from the search weights of the chosen operators by name.
-import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
-import { mixEdge } from './gumbel.js';
+import { F, Rng, Tensor, nn, zeros } from '../../engine/index.js';
+import { mixEdge } from './mix-edge.js';
 import type { EdgeOp, OperatorSpec } from './ops/edge-op.js';
 
 /** Edges of a cell with N nodes, in order: node 1 <- x; node 2 <- x, 1; node 3 <- x, 1, 2; ... */
