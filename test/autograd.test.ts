@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, Rng, Tensor, backward, setBackend, setDefaultFloat, tensor, tidy, zeros, ones, noGrad, tapeLength } from '../src/engine/index.js';
 import { gradcheck, param64, weightedSum } from './gradcheck.js';
+import { assertClose } from './helpers.js';
 
 before(() => { setBackend('js'); setDefaultFloat('float64'); });
 after(() => { setDefaultFloat('float32'); });
@@ -116,6 +117,19 @@ describe('loss gradients', () => {
   it('mse', () => {
     const a = param64([3, 4], 34), b = param64([3, 4], 35);
     gradcheck('mse', (x, y) => F.mse(x, y), [a, b]);
+  });
+  it('mse with a padding mask: the mean over real rows only, no gradient on padded rows', () => {
+    const a = param64([2, 3, 4], 36), b = param64([2, 3, 4], 37);
+    const mask = tensor(Float64Array.from([0, 1, 1, 0, 0, 1]), [2, 3]);
+    gradcheck('mse masked', (x, y) => F.mse(x, y, mask), [a, b]);
+    const real = [1, 2, 5];
+    const pick = (t: Tensor): Tensor => tensor(Float64Array.from(real.flatMap((r) => Array.from(t.values.subarray(r * 4, r * 4 + 4)))), [3, 4]);
+    assertClose([F.mse(a, b, mask).item()], [F.mse(pick(a), pick(b)).item()], 1e-12);
+    a.grad?.dispose(); a.grad = null;
+    tidy(() => { backward(F.mse(a, b, mask)); });
+    for (const r of [0, 3, 4]) assert.deepEqual(Array.from(a.grad!.values.subarray(r * 4, r * 4 + 4)), [0, 0, 0, 0]);
+    assert.equal(F.mse(a, b, tensor(new Float64Array(6), [2, 3])).item(), 0);
+    assert.throws(() => F.mse(a, b, tensor(new Float64Array(3), [3])), /mse/);
   });
 });
 

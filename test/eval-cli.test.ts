@@ -51,6 +51,29 @@ describe('adarec eval', () => {
     assert.match(perUser.err, /--per-user writes one run's users: give a single --run/);
   });
 
+  it('opens every stage folder of adarec run that holds a model, and names the search folder', () => {
+    const out = join(dir, 'pipeline'), config = join(dir, 'run.json');
+    writeFileSync(config, JSON.stringify({
+      teacher: { model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, maxLength: 12, epochs: 1 },
+      search: { hidden: 8, cells: 2, nodes: 2, epochs: 1, maxLength: 12 },
+      student: { epochs: 1 }, baselines: { random: 1, ablations: [], paperMode: false }, latencyRuns: 2,
+    }));
+    const ran = adarec('run', '--data', 'synthetic:users=80,items=150,seed=6', '--cache-dir', dir, '--config', config, '--out', out);
+    assert.equal(ran.code, 0, ran.err);
+    for (const stage of ['teacher', 'student', 'scratch', 'kd', 'random-1']) {
+      const r = adarec('eval', '--run', join(out, stage), '--no-baselines');
+      assert.equal(r.code, 0, `${stage}: ${r.err}`);
+      assert.match(r.out, /^80 test examples, full ranking/m, stage);
+      assert.match(r.out, new RegExp(`^${['teacher', 'scratch', 'kd'].includes(stage) ? 'nextitnet' : 'adarec'}\\s+\\d\\.\\d{4}`, 'm'), stage);
+    }
+    const search = adarec('eval', '--run', join(out, 'search'));
+    assert.notEqual(search.code, 0);
+    assert.match(search.err, /is the search stage of adarec run: it holds the supernet.*student/);
+    assert.doesNotMatch(search.err, /    at /, 'no stack trace');
+    const nothing = adarec('eval', '--run', dir);
+    assert.match(nothing.err, /is not a finished run of adarec train or a stage folder of adarec run \(no data\.json\)/);
+  });
+
   it('adarec train --dropout and --shuffle-ties set their keys over the config file, and a bad rate is named', () => {
     const run = join(dir, 'dropout'), config = join(dir, 'sas.json');
     writeFileSync(config, JSON.stringify({ model: { kind: 'sasrec', hidden: 8, blocks: 1, heads: 2, dropout: 0.1 } }));

@@ -12,6 +12,7 @@ import { train } from '../src/train/trainer.js';
 import { parseTrainConfig } from '../src/train/config.js';
 import { loadTrainedModel } from '../src/train/load.js';
 import { loadTeacher } from '../src/train/teacher.js';
+import { EmdLayerMapping } from '../src/distill/emd.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { parseRunConfig } from '../src/pipeline/config.js';
 import { runPipeline } from '../src/pipeline/run.js';
@@ -109,6 +110,20 @@ describe('search', () => {
     assert.ok(paper.genotype.operators.includes('std_conv_3'));
     assert.throws(() => parseSearchConfig({ mode: 'paper', bilevel: true }, 'x'), /bilevel/);
   });
+  it('bi-level: only the weight steps update the EMD layer weights, not the held-out alpha steps', async () => {
+    const update = EmdLayerMapping.prototype.update;
+    let updates = 0;
+    EmdLayerMapping.prototype.update = function (this: EmdLayerMapping, ...args: Parameters<typeof update>) { updates++; return update.apply(this, args); };
+    try {
+      await search('bilevel-emd', { bilevel: true, epochs: 2 });
+    } finally {
+      EmdLayerMapping.prototype.update = update;
+    }
+    const steps = lines(join(root, 'bilevel-emd', 'steps.jsonl'));
+    assert.ok(steps.length > 2);
+    assert.equal(updates, steps.length, `${updates} EMD updates for ${steps.length} weight steps`);
+  });
+
 });
 
 describe('search with attention teachers', () => {

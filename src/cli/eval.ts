@@ -4,7 +4,7 @@
 // each, then their mean, and the intervals compare the per-user mean over the runs.
 import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { mostPopular, itemTransitions } from '../eval/baselines.js';
 import { evaluate, perExampleCsv, type Protocol } from '../eval/evaluate.js';
 import { formatDifference, meanPerExample, pairedBootstrap, perExample } from '../eval/compare.js';
@@ -18,9 +18,19 @@ import type { RunData } from './train.js';
 const RESAMPLES = 2000;
 const COLUMNS = DEFAULT_KS.flatMap((k) => ['hr', 'ndcg', 'mrr'].map((m) => `${m}@${k}`));
 
+/**
+ * A run of adarec train (data.json inside), or a stage folder of adarec run (data.json in the
+ * run folder above it).
+ */
 function readRun(dir: string, checkpoint: string): { dir: string; runData: RunData; trained: TrainedModel } {
-  const runDir = resolve(dir), dataFile = join(runDir, 'data.json');
-  if (!existsSync(dataFile)) throw new RangeError(`${runDir} is not a finished run of adarec train (no data.json)`);
+  const runDir = resolve(dir);
+  const stageOfRun = existsSync(join(runDir, 'stage.json')) || existsSync(join(runDir, 'stage-key.json'));
+  if (stageOfRun && existsSync(join(runDir, 'alpha.json')))
+    throw new RangeError(`${runDir} is the search stage of adarec run: it holds the supernet, not a trained model; evaluate the student folder beside it (${join(dirname(runDir), 'student')})`);
+  const dataFile = [join(runDir, 'data.json'), ...(stageOfRun ? [join(dirname(runDir), 'data.json')] : [])].find((f) => existsSync(f));
+  if (!dataFile) throw new RangeError(stageOfRun
+    ? `${runDir} is a stage of adarec run, but ${join(dirname(runDir), 'data.json')} is missing (runs from before it was written: run the same adarec run command again, finished stages are skipped)`
+    : `${runDir} is not a finished run of adarec train or a stage folder of adarec run (no data.json)`);
   const runData = JSON.parse(readFileSync(dataFile, 'utf8')) as RunData;
   return { dir: runDir, runData, trained: loadTrainedModel(join(runDir, `${checkpoint}.ckpt`)) };
 }

@@ -8,6 +8,7 @@ import { runSearch } from '../search/search.js';
 import { loadTeacher } from '../train/teacher.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
+import { writeRunData } from './train.js';
 
 function abortOnSigint(what: string): AbortController {
   const controller = new AbortController();
@@ -44,6 +45,7 @@ export function runCommand(): Command {
       if (o.seeds !== undefined) base.seeds = o.seeds;
       const config = o.config ? parseRunConfig(base, String(o.config)) : parseRunConfig(base, 'command-line options');
       const { data } = await loadData(o.data, o);
+      writeRunData(resolve(o.out), o, data.manifest.key); // every stage folder opens in adarec eval
       const controller = abortOnSigint('the run');
       await runPipeline({
         config, outDir: resolve(o.out), signal: controller.signal,

@@ -1,6 +1,7 @@
 // `adarec train`: train a teacher on a prepared data set into a run folder.
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { MODEL_KINDS, parseTrainConfig, train } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/config-file.js';
@@ -55,14 +56,13 @@ export function trainCommand(): Command {
       const config = parseTrainConfig(configFromOptions(o), o.config ?? 'command-line options');
       const { data } = await loadData(o.data, o);
       const outDir = resolve(o.out);
-      const runData: RunData = { source: o.data, options: dataOptions(o), manifestKey: data.manifest.key };
       const controller = new AbortController();
       process.once('SIGINT', () => { console.error('\ninterrupted: stopping after this batch (the last whole epoch is checkpointed)'); controller.abort(); });
       const result = await train({
         config, outDir, resume: o.resume === true, signal: controller.signal,
         data: { dataset: data.dataset, split: data.split, negatives: data.negatives, manifestHash: data.manifest.key },
       });
-      writeFileAtomic(join(outDir, 'data.json'), [Buffer.from(JSON.stringify(runData, null, 2) + '\n')]);
+      writeRunData(outDir, o, data.manifest.key);
       console.log(`best epoch ${result.bestEpoch}; test ${formatMetrics(result.testMetrics)}`);
     });
 }
@@ -72,6 +72,16 @@ const DATA_KEYS = ['format', 'columns', 'delimiter', 'header', 'timeFormat', 'le
 
 function dataOptions(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(DATA_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
+/**
+ * Writes <dir>/data.json: where the data came from and how it was read, so that `adarec eval` can
+ * prepare the same data again (a run of adarec train, or of adarec run for all its stage folders).
+ */
+export function writeRunData(dir: string, o: Record<string, unknown>, manifestKey: string): void {
+  const runData: RunData = { source: String(o.data), options: dataOptions(o), manifestKey };
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'data.json'), [Buffer.from(JSON.stringify(runData, null, 2) + '\n')]);
 }
 
 function formatMetrics(m: Record<string, number>, keys = ['hr@10', 'ndcg@10', 'mrr@10']): string {

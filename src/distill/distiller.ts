@@ -5,8 +5,8 @@
 // costs; L_logit: KL(teacher || student) of the logits; L_E: the efficiency cost of the sampled
 // operators. Every term can be switched off for ablations; each one's value is reported.
 //
-// Default mode averages the KL terms over real (non-padding) positions; paper mode keeps the
-// reference's pads and averages over the batch only (the sum over positions / B). The reference
+// Default mode averages the KL terms and the embedding MSE over real (non-padding) positions;
+// paper mode keeps the reference's pads (KL: the sum over positions / B; MSE: over every position). The reference
 // also passed its KL arguments the other way round; both modes use KL(teacher || student), the
 // direction the method describes (the student is the one that learns).
 import { F, Tensor, noGrad, nn, type Rng } from '../engine/index.js';
@@ -83,7 +83,7 @@ export class Distiller extends nn.Module {
     if (terms.ce) add(F.crossEntropy(student.logits, targets, 0), teacher ? 1 - gamma : 1, 'ce');
     if (teacher) {
       const mask = paddingMask(inputs);
-      if (terms.embedding) add(F.mse(this.embeddingProjection.forward(student.embedding), teacher.embedding), gamma, 'embedding');
+      if (terms.embedding) add(F.mse(this.embeddingProjection.forward(student.embedding), teacher.embedding, this.options.maskPads ? mask : null), gamma, 'embedding');
       if (terms.hidden) add(this.hiddenLoss(student.intermediates, teacher.intermediates, mask), gamma, 'hidden');
       if (terms.logits) add(this.kl(teacher.logits, student.logits, mask, this.options.temperature), gamma, 'logits');
     }
@@ -120,6 +120,15 @@ export class Distiller extends nn.Module {
   /** After the optimiser step: the BERT-EMD update of the layer weights from this step's flow. */
   afterStep(): void {
     if (this.pending) this.emd.update();
+    this.pending = false;
+  }
+
+  /**
+   * Drops this step's flow without updating the layer weights: after a step that trained something
+   * else (the bi-level search's alpha step on a held-out batch), so that only the weights' steps
+   * move the mapping.
+   */
+  discardStep(): void {
     this.pending = false;
   }
 }

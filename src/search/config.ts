@@ -29,8 +29,13 @@ export const searchConfigSchema = z.object({
   dropout: z.number().min(0).lt(1).default(0.1),
   /** Position embedding of the network and its students: 'learned' (METHOD.md; when absent) or 'none' (students that can stream per event). */
   positions: z.enum(['learned', 'none']).optional(),
-  /** 'all': every operator computed and weighted by the one-hot (the reference); 'single-path': only the sampled one (GDAS). */
-  estimator: z.enum(['all', 'single-path']).optional(),
+  /**
+   * How alpha's gradient is estimated. 'all' (default): every operator's output is computed, so
+   * every entry of alpha gets the exact straight-through gradient <dL/dedge, o(x)>; unsampled
+   * operators run forward only (no backward). 'single-path' (GDAS): only the sampled operator is
+   * computed and only its entry of alpha moves, a biased estimate (cheaper by the other forwards).
+   */
+  estimator: z.enum(['all', 'single-path']).default('all'),
   epochs: positiveInt.default(20),
   batchSize: positiveInt.default(128),
   maxLength: positiveInt.default(50),
@@ -76,7 +81,6 @@ export const searchConfigSchema = z.object({
   const paper = c.mode === 'paper';
   return {
     ...c,
-    estimator: c.estimator ?? (paper ? 'all' as const : 'single-path' as const),
     beta: c.beta ?? (paper ? 8 : 0.01),
     alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 1e-2) },
     validation: { ...c.validation, genotype: c.validation.genotype ?? (paper ? 'sampled' as const : 'argmax' as const) },

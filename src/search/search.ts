@@ -240,7 +240,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
           } finally {
             disposeSignals(ht);
           }
-          distiller.afterStep();
+          distiller.discardStep(); // the held-out batch trains alpha only, not the EMD layer weights
           wOpt.zeroGrad(); aOpt.zeroGrad();
         }
         const t = await teacherSignals(batch, batchIdx);

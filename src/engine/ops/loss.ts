@@ -53,17 +53,33 @@ export function distillKL(teacher: Tensor, student: Tensor, temperature = 1, mas
   return record('distillKL', out, [student], (g) => [scaledBy(grad, g)]);
 }
 
-/** Mean squared error over all elements. */
-export function mse(a: Tensor, b: Tensor): Tensor {
+/**
+ * Mean squared error of a against the target b (same shape). With `mask` (one value per row of the
+ * last axis, [...a.shape without its last dim], 1 = real, 0 = padding) only real rows count: the
+ * mean is over real rows x last dim, and padded rows get no gradient (0 when every row is padding).
+ */
+export function mse(a: Tensor, b: Tensor, mask: Tensor | null = null): Tensor {
   assertSameFloat('mse', a, b);
   assertShape('mse', b, a.shape, 'target');
   const av = fvals(a), bv = fvals(b);
   const diff = empty(a.shape, a.dtype);
   const k = kernels();
   k.binary('sub', [a.size], av, [1], bv, [1], diff.values as FloatArray);
-  const out = scalar(k.sumSquares(diff.values as FloatArray) / a.size, a.dtype);
+  let count = a.size;
+  if (mask) {
+    const [R, C] = rowsCols(a.shape);
+    assertShape('mse', mask, a.shape.slice(0, -1), 'mask');
+    const mv = mask.values, dv = diff.values as FloatArray;
+    let real = 0;
+    for (let r = 0; r < R; r++) {
+      if (mv[r] !== 0) { real++; continue; }
+      dv.fill(0, r * C, (r + 1) * C);
+    }
+    count = real * C;
+  }
+  const out = scalar(count ? k.sumSquares(diff.values as FloatArray) / count : 0, a.dtype);
   return record('mse', out, [a, b], (g) => {
-    const s = (2 * g.item()) / a.size;
+    const s = count ? (2 * g.item()) / count : 0;
     let da: Tensor | null = null, db: Tensor | null = null;
     if (a.requiresGrad) { da = empty(a.shape, a.dtype); (da.values as FloatArray).set(diff.values as FloatArray); k.scale(da.values as FloatArray, s); }
     if (b.requiresGrad) { db = empty(b.shape, b.dtype); (db.values as FloatArray).set(diff.values as FloatArray); k.scale(db.values as FloatArray, -s); }

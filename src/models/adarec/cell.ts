@@ -6,7 +6,7 @@
 // the sampled weights) and the derived student's (one operator per edge, no mixing). Parameters
 // are named edges.<e>.<operator>.*, so a student's names are a subset of the supernet's and the
 // finetune starts from the search weights of the chosen operators by name.
-import { F, Rng, Tensor, nn, zeros } from '../../engine/index.js';
+import { F, Rng, Tensor, nn, noGrad, zeros } from '../../engine/index.js';
 import { mixEdge } from './mix-edge.js';
 import type { EdgeOp, OperatorSpec } from './ops/edge-op.js';
 
@@ -84,7 +84,13 @@ export class Cell extends nn.Module {
           const cols = mix.active[e].filter((o) => built[o] !== null);
           if (cols.length) {
             const input = reluOf(from);
-            const ys = cols.map((o) => built[o]!.forward(input) ?? zeros(x.shape, x.dtype));
+            // an operator of weight 0 adds nothing and needs no backward: it is run forward only
+            // (no tape), for the weights' gradient <dL/dedge, its output> (the exact estimator)
+            const O = this.operators.length, row = mix.rowOffset + e, wv = mix.weights.values;
+            const ys = cols.map((o) => {
+              const run = (): Tensor => built[o]!.forward(input) ?? zeros(x.shape, x.dtype);
+              return wv[row * O + o] === 0 ? noGrad(run) : run();
+            });
             y = mixEdge(ys, cols, mix.weights, mix.rowOffset + e, x.shape);
           }
         } else {
