@@ -33,21 +33,26 @@ export function evaluate(scorer: Scorer, ex: EvalExamples, o: EvaluateOptions): 
   const n = ex.targets.length, V = scorer.vocabSize, batchSize = o.batchSize ?? 256;
   if (o.protocol === 'sampled' && !o.negatives) throw new Error('the sampled protocol needs the data set\'s fixed negatives');
   const ranks = new Int32Array(n);
+  // examples in order of input length, so that a batch's inputs are alike (scorers that cut a
+  // batch to its longest input do little work on short histories); ranks go back to their index
+  const length = (e: number): number => ex.offsets[e + 1] - ex.offsets[e];
+  const order = Int32Array.from({ length: n }, (_, e) => e).sort((a, b) => length(a) - length(b) || a - b);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const inputs = Array.from({ length: end - start }, (_, i) => exampleInput(ex, start + i));
+    const batch = order.subarray(start, end);
+    const inputs = Array.from(batch, (e) => exampleInput(ex, e));
     const scores = scorer.score(inputs);
-    for (let e = start; e < end; e++) {
-      const row = scores.subarray((e - start) * V, (e - start + 1) * V), target = ex.targets[e];
+    batch.forEach((e, i) => {
+      const row = scores.subarray(i * V, (i + 1) * V), target = ex.targets[e];
       if (o.protocol === 'sampled') {
         const c = o.negatives!.count, s = ex.sequence[e];
         ranks[e] = sampledRank(row, target, o.negatives!.items.subarray(s * c, (s + 1) * c));
       } else {
-        const seen = o.excludeSeen ? new Set(inputs[e - start]) : undefined;
+        const seen = o.excludeSeen ? new Set(inputs[i]) : undefined;
         seen?.delete(target);
         ranks[e] = fullRank(row, target, seen);
       }
-    }
+    });
     o.onProgress?.(end, n);
   }
   return { protocol: o.protocol, metrics: summarize(ranks, o.ks ?? DEFAULT_KS), ranks, examples: n };

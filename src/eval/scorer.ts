@@ -19,7 +19,11 @@ export function padBatch(inputs: readonly Int32Array[], maxLen: number): Int32Ar
   return out;
 }
 
-/** A model scored at the last position only, in eval mode, without recording gradients. */
+/**
+ * A model scored at the last position only, in eval mode, without recording gradients. A model
+ * whose leading padding is inert (transformers) gets the batch cut to its longest input, so short
+ * histories cost what they hold, not maxLen (evaluate() batches inputs of similar length).
+ */
 export function modelScorer(model: SequentialRecommender, maxLen: number, name = model.constructor.name): Scorer {
   return {
     name,
@@ -29,8 +33,9 @@ export function modelScorer(model: SequentialRecommender, maxLen: number, name =
       model.eval();
       try {
         return noGrad(() => tidy(() => {
-          const ids = tensor(padBatch(inputs, maxLen), [inputs.length, maxLen], 'int32');
-          return Float32Array.from(model.scoreLast(ids).values);
+          const T = model.leadingPaddingInert ? Math.max(1, Math.min(maxLen, Math.max(...inputs.map((s) => s.length)))) : maxLen;
+          const ids = tensor(padBatch(inputs, T), [inputs.length, T], 'int32');
+          return Float32Array.from(model.scoreLast(ids, maxLen - T).values);
         }));
       } finally {
         model.train(wasTraining);

@@ -6,8 +6,13 @@ import type { DistillationSignals, SequentialRecommender } from './types.js';
 export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
   abstract readonly output: nn.Linear;
   abstract get vocabSize(): number;
-  /** Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0). */
-  abstract hidden(ids: Tensor): Tensor;
+  /**
+   * Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0); positionOffset:
+   * where ids start in the window (models without position embeddings ignore it).
+   */
+  abstract hidden(ids: Tensor, positionOffset?: number): Tensor;
+  /** See SequentialRecommender.leadingPaddingInert (false unless a model knows better). */
+  readonly leadingPaddingInert: boolean = false;
   abstract signals(ids: Tensor): DistillationSignals;
 
   /** Logits [B, T, vocab] at every position. */
@@ -16,8 +21,8 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
   }
 
   /** Logits [B, vocab] of the last position only (what evaluation and serving need). */
-  scoreLast(ids: Tensor): Tensor {
-    return this.lastLogits(this.hidden(ids));
+  scoreLast(ids: Tensor, positionOffset = 0): Tensor {
+    return this.lastLogits(this.hidden(ids, positionOffset));
   }
 
   /** Logits [B, vocab] of the last position of hidden states [B, T, hidden]. */

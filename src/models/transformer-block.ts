@@ -41,7 +41,25 @@ export class TransformerBlock extends nn.Module {
 
   forward(x: Tensor, keyMask: Tensor): Tensor {
     const a = this.drop.forward(this.attention.forward(this.ln1.forward(x), keyMask));
-    x = F.add(x, this.scaleAttention ? F.mul(a, this.scaleAttention) : a);
+    return this.feedForward(F.add(x, this.scaleAttention ? F.mul(a, this.scaleAttention) : a));
+  }
+
+  /**
+   * The block's output at the last position only, [B, hidden], from its input at every position
+   * [B, T, hidden]: keys and values of all positions, the query, the residuals and the FFN of the
+   * last. Inference only (no tape): what last-position scoring needs of the top block.
+   */
+  forwardLast(x: Tensor, keyMask: Tensor): Tensor {
+    const [B, T, C] = x.shape;
+    const last = (t: Tensor): Tensor => F.reshape(F.narrow(t, 1, T - 1, 1), [B, C]);
+    const h = this.ln1.forward(x), att = this.attention;
+    const q = att.q.forward(last(h));
+    const a = this.drop.forward(att.out.forward(F.attentionLastQuery(q, att.k.forward(h), att.v.forward(h), att.heads, keyMask)));
+    return this.feedForward(F.add(last(x), this.scaleAttention ? F.mul(a, this.scaleAttention) : a));
+  }
+
+  /** x + b * Dropout(FFN(LN(x))), at every position of x. */
+  private feedForward(x: Tensor): Tensor {
     const h = this.drop.forward(this.ffnOut.forward(F.relu(this.ffnIn.forward(this.ln2.forward(x)))));
     return F.add(x, this.scaleFfn ? F.mul(h, this.scaleFfn) : h);
   }

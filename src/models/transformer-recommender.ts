@@ -1,7 +1,7 @@
 // The transformer teachers' shared body: item + learned position embeddings, dropout, a stack of
 // TransformerBlocks, a final LayerNorm and a linear output over all items. SASRec runs it causally;
 // BERT4Rec bidirectionally with a [MASK] token, then causally after its autoregressive finetune.
-import { F, Rng, Tensor, nn } from '../engine/index.js';
+import { F, Rng, Tensor, isGradEnabled, nn } from '../engine/index.js';
 import { layer, paddingMask, positionIds } from './common.js';
 import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
 import type { DistillationSignals } from './types.js';
@@ -39,11 +39,29 @@ export class TransformerRecommender extends NextItemModel {
     return this.config.vocabSize;
   }
 
-  protected embed(ids: Tensor): Tensor {
+  /** Padded keys are masked out of every attention, so leading padding changes no real position. */
+  override readonly leadingPaddingInert = true;
+
+  /** Embeddings of ids [B, T] taken as positions positionOffset.. of the window (a crop of its end). */
+  protected embed(ids: Tensor, positionOffset = 0): Tensor {
     const [B, T] = ids.shape;
-    if (T > this.config.maxLength) throw new Error(`input length ${T} exceeds the model's maxLength ${this.config.maxLength}`);
-    const pos = positionIds(B, T);
+    if (positionOffset + T > this.config.maxLength)
+      throw new Error(`input length ${positionOffset + T} exceeds the model's maxLength ${this.config.maxLength}`);
+    const pos = positionIds(B, T, positionOffset);
     return this.drop.forward(F.add(this.itemEmbedding.forward(ids), this.positionEmbedding.forward(pos)));
+  }
+
+  /**
+   * Logits [B, vocab] of the last position. Without a tape the top block runs its query, residuals
+   * and FFN at the last position only (keys and values still at every position).
+   */
+  override scoreLast(ids: Tensor, positionOffset = 0): Tensor {
+    if (isGradEnabled()) return this.lastLogits(this.hidden(ids, positionOffset));
+    const mask = paddingMask(ids);
+    let x = this.embed(ids, positionOffset);
+    const top = this.blocks.length - 1;
+    for (let i = 0; i < top; i++) { const input = x; x = layer(() => this.blocks[i].forward(input, mask)); }
+    return this.output.forward(this.finalNorm.forward(this.blocks[top].forwardLast(x, mask)));
   }
 
   /** Intermediates are every block's output (8 for the reference size). */
@@ -57,9 +75,9 @@ export class TransformerRecommender extends NextItemModel {
   }
 
   /** Final hidden states [B, T, hidden] (after the final LayerNorm). */
-  hidden(ids: Tensor): Tensor {
+  hidden(ids: Tensor, positionOffset = 0): Tensor {
     const mask = paddingMask(ids);
-    let x = this.embed(ids);
+    let x = this.embed(ids, positionOffset);
     for (const b of this.blocks) x = layer(() => b.forward(x, mask));
     return this.finalNorm.forward(x);
   }

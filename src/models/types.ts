@@ -19,8 +19,18 @@ export interface SequentialRecommender extends nn.Module {
   forward(ids: Tensor): Tensor;
   /** Embedding output, intermediates and logits of one batch. */
   signals(ids: Tensor): DistillationSignals;
-  /** Logits [B, vocab] of the last position only. */
-  scoreLast(ids: Tensor): Tensor;
+  /**
+   * Logits [B, vocab] of the last position only. positionOffset: ids are the last T positions of a
+   * window of positionOffset + T (only for models whose leadingPaddingInert is true, and only when
+   * the positions cut off are padding in every row).
+   */
+  scoreLast(ids: Tensor, positionOffset?: number): Tensor;
+  /**
+   * True when outputs at real positions do not depend on the padding before them (transformers:
+   * padded keys are masked), so a batch may be cut to its longest input, scored with the offset.
+   * Convolutional models see the padding's embedding through their kernels: false.
+   */
+  readonly leadingPaddingInert: boolean;
   /** Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). */
   loss(inputs: Tensor, targets: Tensor): Tensor;
 }

@@ -1,5 +1,5 @@
 // Fused neural-network ops, each a forward kernel and a hand-written backward kernel.
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { kernels } from '../backend/index.js';
 import type { FloatArray } from '../backend/kernels.js';
 import type { Rng } from '../random.js';
@@ -175,6 +175,53 @@ export function attention(q: Tensor, kT: Tensor, v: Tensor, heads: number, causa
       dq.values as FloatArray, dk.values as FloatArray, dv.values as FloatArray);
     return [dq, dk, dv];
   });
+}
+
+/**
+ * Attention of one query per row over every key: q [B, E] against k, v [B, T, E] (heads * Dh
+ * interleaved as in `attention`), keyMask [B, T] or null; [B, E]. What the last position of a
+ * causal or bidirectional block computes, for last-position scoring: O(B*T*E) instead of the
+ * O(B*T*T*E) of every query. Inference only: not recorded, so call it without a tape (noGrad).
+ */
+export function attentionLastQuery(q: Tensor, k: Tensor, v: Tensor, heads: number, keyMask: Tensor | null): Tensor {
+  assertSameFloat('attentionLastQuery', q, k, v, keyMask);
+  if (k.rank !== 3) throw new Error(`attentionLastQuery: k must be [B, T, E], got ${shapeString(k.shape)}`);
+  const [B, T, E] = k.shape;
+  assertShape('attentionLastQuery', q, [B, E], 'q');
+  assertShape('attentionLastQuery', v, k.shape, 'v');
+  if (keyMask) assertShape('attentionLastQuery', keyMask, [B, T], 'keyMask');
+  if (E % heads !== 0) throw new Error(`attentionLastQuery: width ${E} is not divisible by ${heads} heads`);
+  if (isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad))
+    throw new Error('attentionLastQuery is inference only: call it under noGrad');
+  const Dh = E / heads, scale = 1 / Math.sqrt(Dh);
+  const qv = fvals(q), kv = fvals(k), vv = fvals(v), mv = keyMask ? fvals(keyMask) : null;
+  const out = empty([B, E], q.dtype);
+  const ov = out.values as FloatArray;
+  ov.fill(0);
+  const w = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      const qo = b * E + h * Dh;
+      let max = -Infinity;
+      for (let t = 0; t < T; t++) {
+        if (mv && mv[b * T + t] === 0) { w[t] = -Infinity; continue; }
+        const ko = (b * T + t) * E + h * Dh;
+        let s = 0;
+        for (let d = 0; d < Dh; d++) s += qv[qo + d] * kv[ko + d];
+        w[t] = s * scale;
+        if (w[t] > max) max = w[t];
+      }
+      if (max === -Infinity) continue; // no visible key: zeros, as `attention`
+      let z = 0;
+      for (let t = 0; t < T; t++) { w[t] = w[t] === -Infinity ? 0 : Math.exp(w[t] - max); z += w[t]; }
+      for (let t = 0; t < T; t++) {
+        if (w[t] === 0) continue;
+        const p = w[t] / z, vo = (b * T + t) * E + h * Dh;
+        for (let d = 0; d < Dh; d++) ov[qo + d] += p * vv[vo + d];
+      }
+    }
+  }
+  return out;
 }
 
 /** Inverted dropout: zero each element with probability p (mask drawn from rng), scale the rest by 1/(1-p). */
