@@ -58,6 +58,25 @@ export function randomGenotype(operators: readonly OperatorSpec[], nodes: number
 }
 
 /**
+ * `count` distinct genotypes drawn uniformly from the whole space (a uniformly random operator per
+ * edge, shared by all cells), none equal to one of `exclude` (e.g. the searched genotype). Fewer
+ * when the space holds fewer, or `tries` draws did not find more.
+ */
+export function randomGenotypes(operators: readonly OperatorSpec[], nodes: number, cells: number, count: number, rng: Rng,
+  o: { exclude?: readonly Genotype[]; tries?: number } = {}): Genotype[] {
+  const seen = new Set<string>((o.exclude ?? []).map((g) => JSON.stringify(g.cells)));
+  const out: Genotype[] = [];
+  for (let t = 0; t < (o.tries ?? 1000 + 100 * count) && out.length < count; t++) {
+    const g = randomGenotype(operators, nodes, cells, rng);
+    const key = JSON.stringify(g.cells);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(g);
+  }
+  return out;
+}
+
+/**
  * `count` distinct random genotypes whose operator parameter count is within `tolerance` (relative)
  * of `target`'s, drawn by rejection; when too few qualify after many draws, the closest are taken.
  */
