@@ -175,7 +175,7 @@ describe('adarec run', () => {
     const config = parseRunConfig({
       teacher: { model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, maxLength: 12, epochs: 2 },
       search: { hidden: 8, cells: 2, nodes: 2, epochs: 2, maxLength: 12 },
-      student: { epochs: 2 }, baselines: { random: 1 }, latencyRuns: 3,
+      student: { epochs: 2 }, baselines: { random: 1, randomAny: 0, randomSearch: false }, latencyRuns: 3, // the other random baselines: search-baselines.test.ts
     }, 'test');
     const out = join(root, 'run');
     const first = await runPipeline({ config, data, outDir: out, log: quiet });

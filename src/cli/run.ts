@@ -25,10 +25,12 @@ export function runCommand(): Command {
     .addOption(new Option('--teacher <kind>', 'teacher model (teacher.model in --config)').choices(['nextitnet', 'sasrec', 'bert4rec']))
     .addOption(new Option('--mode <mode>', 'search mode (search.mode in --config)').choices(['default', 'paper']))
     .option('--search-epochs <n>', 'search epochs (search.epochs)', positiveInt)
-    .option('--random <n>', 'random-genotype baselines (baselines.random)', (v) => Number(v))
+    .option('--random <n>', 'random genotypes of the searched cell\'s parameter count (baselines.random)', (v) => Number(v))
+    .option('--random-any <n>', 'random genotypes from the whole space (baselines.randomAny)', (v) => Number(v))
     .option('--seed <n>', 'seed of every stage', (v) => Number(v))
     .option('--seeds <n>', 'finetune seeds: train the student and each baseline n times and report means (seeds)', positiveInt))
-    .addHelpText('after', '\nStages write to <out>/teacher, search, student, scratch, kd, random-<i>; the table goes to <out>/report.md with\n' +
+    .addHelpText('after', '\nStages write to <out>/teacher, search, student, scratch, kd, random-<i>, random-any-<i>, random-search,\n' +
+      'random-search-student; the table goes to <out>/report.md with\n' +
       'cell.svg, alpha.svg and tradeoff.svg beside it. Interrupt with Ctrl-C and run the same command to continue.\n\n' +
       'Examples:\n  adarec run                                  # the synthetic default, a few minutes\n' +
       '  adarec run --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5 --out runs/ml100k\n' +
@@ -41,6 +43,7 @@ export function runCommand(): Command {
       if (o.mode) base.search = { ...(base.search ?? {}), mode: o.mode };
       if (o.searchEpochs) base.search = { ...(base.search ?? {}), epochs: o.searchEpochs };
       if (o.random !== undefined) base.baselines = { ...(base.baselines ?? {}), random: o.random };
+      if (o.randomAny !== undefined) base.baselines = { ...(base.baselines ?? {}), randomAny: o.randomAny };
       if (o.seed !== undefined) base.seed = o.seed;
       if (o.seeds !== undefined) base.seeds = o.seeds;
       const config = o.config ? parseRunConfig(base, String(o.config)) : parseRunConfig(base, 'command-line options');

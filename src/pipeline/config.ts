@@ -33,8 +33,23 @@ export const runConfigSchema = z.object({
     scratch: z.boolean().default(true),
     /** The same NextItNet trained with plain KD (fixed layer mapping). */
     kd: z.boolean().default(true),
-    /** Random genotypes of similar cost, trained as the searched student. */
+    /**
+     * Random genotypes of similar cost (operator parameters within 25% of the searched cell's),
+     * trained as the searched student. When the search chose one conv, these all hold one conv too.
+     */
     random: z.number().int().min(0).default(3),
+    /** Random genotypes from the whole space (a uniform operator per edge), trained as the searched student. */
+    randomAny: z.number().int().min(0).default(3),
+    /**
+     * Random search with the search's training compute: `candidates` genotypes from the whole space,
+     * each trained `epochsEach` epochs (same batches, loss and optimizer as the search's weights), the
+     * best on the validation split finetuned as the searched student. Default candidates: the search's
+     * epochs / epochsEach (at least 2), so that candidates x epochsEach = the search's epochs. false: skip.
+     */
+    randomSearch: z.union([
+      z.literal(false),
+      z.object({ candidates: z.number().int().min(2).optional(), epochsEach: positiveInt.default(2) }).strict(),
+    ]).default({}),
     /** Searches with one distillation term switched off, each derived and finetuned. */
     ablations: z.array(z.enum(['hidden', 'logits', 'efficiency'])).default([]),
     /** A paper-mode search (the reference's operators and settings) beside the default one. */

@@ -5,18 +5,25 @@ import { join } from 'node:path';
 import { cellEdges } from '../models/adarec/cell.js';
 import type { Genotype } from '../models/adarec/genotype.js';
 import type { AlphaHistory } from '../search/search.js';
+import { formatSeconds } from '../train/progress.js';
 import { alphaHeatmapSvg, cellSvg, tradeoffSvg } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { ModelFigures } from './measure.js';
 
+/** Which baseline a row is (results.json). */
+export type BaselineKind = 'scratch' | 'kd' | 'random-cost-matched' | 'random-any' | 'random-search' | 'ablation' | 'paper-mode';
+
 export interface ReportRow {
   name: string;
   kind: 'teacher' | 'student' | 'baseline';
+  baseline?: BaselineKind;
   figures: ModelFigures;
   /** One cell's operators, for searched and random students. */
   genotype?: string[];
   /** Each finetune seed's NDCG@10 when the figures are means over seeds. */
   seedNdcg10?: number[];
+  /** The random search's budget and choice (its candidates in random-search/candidates.json). */
+  randomSearch?: { candidates: number; epochsEach: number; searchEpochs: number; chosen: number; metric: string; validation: number | null; seconds: number; searchSeconds: number | null };
 }
 
 /** Sample standard deviation. */
@@ -39,6 +46,19 @@ export function resultsTable(rows: readonly ReportRow[], teacher: ReportRow): st
       `${f.latencyP50Ms.toFixed(2)} | ${(teacher.figures.latencyP50Ms / f.latencyP50Ms).toFixed(1)}x |`;
   });
   return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
+}
+
+/** What the random baselines are, for the rows the table has. */
+function randomNote(rows: readonly ReportRow[]): string {
+  const notes: string[] = [];
+  if (rows.some((r) => r.baseline === 'random-cost-matched'))
+    notes.push('random genotype (cost-matched): operator parameters within 25% of the searched cell\'s (or the closest drawn)');
+  if (rows.some((r) => r.baseline === 'random-any')) notes.push('random genotype (any): a uniform operator per edge from the whole space');
+  const rs = rows.find((r) => r.randomSearch)?.randomSearch;
+  if (rs) notes.push(`random search: ${rs.candidates} genotypes from the whole space trained ${rs.epochsEach} epochs each ` +
+    `(${rs.candidates * rs.epochsEach} epochs, ${formatSeconds(rs.seconds)}; the search: ${rs.searchEpochs} epochs${rs.searchSeconds === null ? '' : `, ${formatSeconds(rs.searchSeconds)}`}), ` +
+    `the best on validation ${rs.metric} (candidate ${rs.chosen}) finetuned as the student`);
+  return notes.length ? ` Baselines: ${notes.join('; ')}; each random genotype is shared by all cells.` : '';
 }
 
 function seedNote(rows: readonly ReportRow[]): string {
@@ -64,7 +84,7 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
   })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)' }));
   const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
   write('report.md', `# AdaRec run\n\n${table}\n\n(s) = sampled protocol (target among the fixed negatives); the others rank all items. ` +
-    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
+    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}${randomNote(r.rows)}\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
   write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype }, null, 2) + '\n');
   log(`\n${table}\n\nreport: ${join(outDir, 'report.md')} (pictures: cell.svg, alpha.svg, tradeoff.svg)`);
 }

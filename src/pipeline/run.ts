@@ -1,20 +1,23 @@
 // `adarec run`: data -> teacher -> search -> derive -> finetune -> baselines -> evaluate -> report,
 // each step a resumable stage of one run folder:
-//   teacher/  search/  student/  scratch/  kd/  random-<i>/  search-no-<term>/ student-no-<term>/
-//   search-paper/ student-paper/  report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
+//   teacher/  search/  student/  scratch/  kd/  random-<i>/ (cost-matched)  random-any-<i>/
+//   random-search/ (candidate-<i>/, candidates.json)  random-search-student/
+//   search-no-<term>/ student-no-<term>/  search-paper/ student-paper/
+//   report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
 import { parseSearchConfig, type SearchConfig } from '../search/config.js';
-import { randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
-import { runSearch, studentHidden, type SearchResult } from '../search/search.js';
+import { randomGenotypes, randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
+import { runSearch, searchOperators, studentHidden, type SearchResult } from '../search/search.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';
 import { loadTeacher } from '../train/teacher.js';
-import { train, type TrainData, type TrainResult } from '../train/trainer.js';
+import { derivedSeed, train, type TrainData, type TrainResult } from '../train/trainer.js';
 import { stderrLog, type ProgressMode } from '../train/progress.js';
 import type { RunConfig } from './config.js';
 import { meanFigures, measureModel, type ModelFigures, type SeededFigures } from './measure.js';
+import { candidateConfig, randomSearchBudget, runRandomSearch } from './random-search.js';
 import { writeReport, type ReportRow } from './report.js';
 import { lockRunFolder, runStage, stageKey } from './stage.js';
 
@@ -33,6 +36,12 @@ export interface RunResult {
 }
 
 interface TrainedStage { result: TrainResult; figures: ModelFigures }
+
+/**
+ * Seeds of the random genotype draws, derived from the run's seed (derivedSeed streams). The
+ * cost-matched draw keeps its older `seed + 7`, so that existing run folders keep their stages.
+ */
+const RANDOM_ANY_STREAM = 101, RANDOM_SEARCH_STREAM = 102;
 
 /**
  * A training config without the checkpoint paths it names, for a stage key: the keys of the stages
@@ -65,6 +74,15 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   const C = studentHidden(searchConfig, teacherConfig.model.kind);
   const T = searchConfig.maxLength;
   const dataKey = data.manifestHash;
+  /** The seconds a finished stage took (its stage.json), null when unknown. */
+  const stageSeconds = (name: string): number | null => {
+    try {
+      const s = JSON.parse(readFileSync(join(outDir, name, 'stage.json'), 'utf8')).seconds;
+      return typeof s === 'number' ? s : null;
+    } catch {
+      return null;
+    }
+  };
 
   const trainStage = async (name: string, key: string, cfg: TrainConfig): Promise<TrainedStage> =>
     runStage(outDir, name, key, log, async ({ dir, resume }) => {
@@ -109,14 +127,14 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     return { key, result };
   };
 
-  // 3. finetune a genotype (initialised from a search's supernet weights)
-  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string }): Promise<SeededFigures> => {
+  // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string }): Promise<SeededFigures> => {
     const cfg = parseTrainConfig({
       model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
         ...(searchConfig.positions ? { positions: searchConfig.positions } : {}) },
       maxLength: T, epochs: config.student.epochs, seed: config.seed, earlyStopping: { patience: config.student.patience },
       optimizer: { lr: config.student.lr },
-      ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: 'net.' } } : {}),
+      ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: from.prefix ?? 'net.' } } : {}),
       ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
     }, `${name} config`);
     return trainSeeds(name, cfg, (c) => stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(c) }));
@@ -135,28 +153,53 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     earlyStopping: { patience: config.student.patience } };
   if (config.baselines.scratch) {
     const cfg = parseTrainConfig(small, 'scratch config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, scratch`, kind: 'baseline', ...await trainSeeds('scratch', cfg, (c) => stageKey({ dataKey, cfg: c })) });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, scratch`, kind: 'baseline', baseline: 'scratch', ...await trainSeeds('scratch', cfg, (c) => stageKey({ dataKey, cfg: c })) });
   }
   if (config.baselines.kd) {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c) })) });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c) })) });
   }
   const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), { C, L: T });
   for (const [i, g] of randoms.entries()) {
     const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key });
-    rows.push({ name: `random genotype ${i + 1}`, kind: 'baseline', ...r, genotype: g.cells[0] });
+    rows.push({ name: `random genotype (cost-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-cost-matched', ...r, genotype: g.cells[0] });
+  }
+  const operators = searchOperators(searchConfig);
+  const anyRandoms = randomGenotypes(operators, searchConfig.nodes, searchConfig.cells, config.baselines.randomAny,
+    new Rng(derivedSeed(config.seed, RANDOM_ANY_STREAM, 0)), { exclude: [main.result.genotype] });
+  for (const [i, g] of anyRandoms.entries()) {
+    const r = await finetune(`random-any-${i + 1}`, g, { name: 'search', key: main.key });
+    rows.push({ name: `random genotype (any) ${i + 1}`, kind: 'baseline', baseline: 'random-any', ...r, genotype: g.cells[0] });
+  }
+  if (config.baselines.randomSearch) {
+    // independent of the search's result: the same candidates whatever the search chose
+    const budget = randomSearchBudget(config.baselines.randomSearch, searchConfig.epochs);
+    const genotypes = randomGenotypes(operators, searchConfig.nodes, searchConfig.cells, budget.candidates, new Rng(derivedSeed(config.seed, RANDOM_SEARCH_STREAM, 0)));
+    const configs = genotypes.map((g) => candidateConfig(g, searchConfig, { hidden: C, teacher: teacherCkpt, epochs: budget.epochsEach, seed: config.seed }));
+    const key = stageKey({ dataKey, teacherKey, budget, configs: configs.map(portable) });
+    const rs = await runStage(outDir, 'random-search', key, log, ({ dir, resume }) =>
+      runRandomSearch({ ...common, data, dir, resume, genotypes, configs, budget }));
+    const chosen = genotypes[rs.chosen - 1];
+    const r = await finetune('random-search-student', chosen, { name: join('random-search', `candidate-${rs.chosen}`), key, prefix: '' });
+    rows.push({
+      name: `random search (best of ${genotypes.length}, ${budget.epochsEach} epochs each)`, kind: 'baseline', baseline: 'random-search', ...r, genotype: chosen.cells[0],
+      randomSearch: {
+        candidates: genotypes.length, epochsEach: budget.epochsEach, searchEpochs: budget.searchEpochs, chosen: rs.chosen, metric: rs.metric,
+        validation: rs.candidates[rs.chosen - 1].validation, seconds: rs.candidates.reduce((s, c) => s + c.seconds, 0), searchSeconds: stageSeconds('search'),
+      },
+    });
   }
   for (const term of config.baselines.ablations) {
     const cfg = parseSearchConfig({ ...searchConfig, terms: { ...searchConfig.terms, [term]: false } }, `search without ${term}`);
     const s = await search(`search-no-${term}`, cfg);
     const r = await finetune(`student-no-${term}`, s.result.genotype, { name: `search-no-${term}`, key: s.key });
-    rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', ...r, genotype: s.result.genotype.cells[0] });
+    rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', baseline: 'ablation', ...r, genotype: s.result.genotype.cells[0] });
   }
   if (config.baselines.paperMode) {
     const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined }, 'paper-mode search');
     const s = await search('search-paper', cfg);
     const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key });
-    rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', ...r, genotype: s.result.genotype.cells[0] });
+    rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', baseline: 'paper-mode', ...r, genotype: s.result.genotype.cells[0] });
   }
 
   // 5. report
