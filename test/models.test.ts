@@ -1,7 +1,7 @@
 // Teachers: causality, distillation signals, last-position scoring, and that each one learns.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, backward, noGrad, optim, tensor, tidy, type Tensor } from '../src/engine/index.js';
+import { F, Rng, backward, noGrad, optim, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import { NextItNet } from '../src/models/nextitnet.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { BERT4Rec } from '../src/models/bert4rec.js';
@@ -60,6 +60,30 @@ describe('sequential recommenders', () => {
         if (m.leadingPaddingInert) assertClose(m.scoreLast(cut, 3).toArray(), whole, 1e-4, 'cut batch with the position offset');
         else assert.ok(name.startsWith('nextitnet'), 'only the convolutional teacher sees its leading padding');
       }));
+      m.dispose();
+    });
+
+    it(`${name}: the loss runs the output layer at target positions only, with the full loss and gradients`, () => {
+      const m = make().eval();
+      const seqs = [Int32Array.from([3, 4, 5]), Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])];
+      const gradsOf = (f: () => Tensor): { loss: number; grads: number[][] } => {
+        const clear = (): void => { for (const p of m.parameters()) { p.grad?.dispose(); p.grad = null; } };
+        clear();
+        const loss = tidy(() => { const l = f(); backward(l); return l.item(); });
+        return { loss, grads: m.parameters().map((p) => (p.grad ? Array.from(p.grad.values) : [])) };
+      };
+      const full = nextItemBatch(seqs, T);
+      const reference = gradsOf(() => F.crossEntropy(m.forward(full.inputs), full.targets, 0));
+      const gathered = gradsOf(() => m.loss(full.inputs, full.targets));
+      assertClose([gathered.loss], [reference.loss], 1e-5, 'loss');
+      reference.grads.forEach((g, i) => assertClose(gathered.grads[i], g, 1e-4, `gradient ${i}`));
+      const cut = nextItemBatch([seqs[0], Int32Array.from([1, 2, 3, 4])], T, true);
+      assert.deepEqual([cut.inputs.shape, cut.positionOffset], [[2, 3], T - 3]);
+      if (m.leadingPaddingInert) {
+        const padded = nextItemBatch([seqs[0], Int32Array.from([1, 2, 3, 4])], T);
+        assertClose([tidy(() => m.loss(cut.inputs, cut.targets, cut.positionOffset).item())], [tidy(() => m.loss(padded.inputs, padded.targets).item())], 1e-5, 'cut batch loss');
+      }
+      for (const p of m.parameters()) { p.grad?.dispose(); p.grad = null; }
       m.dispose();
     });
 

@@ -63,8 +63,8 @@ export class BERT4Rec extends TransformerRecommender {
     return { inputs: tensor(inputs, [B, T], 'int32'), targets: tensor(targets, [B, T], 'int32') };
   }
 
-  /** Masked-item loss for a batch from maskItems. */
-  maskedLoss(batch: MaskedBatch): Tensor {
-    return F.crossEntropy(this.forward(batch.inputs), batch.targets, 0);
+  /** Masked-item loss for a batch from maskItems (the output layer runs at the masked positions only). */
+  maskedLoss(batch: MaskedBatch, positionOffset = 0): Tensor {
+    return this.targetLoss(this.hidden(batch.inputs, positionOffset), batch.targets);
   }
 }

@@ -1,6 +1,6 @@
 // What every model shares once it has per-position hidden states and a linear output layer:
 // full logits, last-position scoring and the next-item loss.
-import { F, Tensor, nn } from '../engine/index.js';
+import { F, Tensor, nn, tensor } from '../engine/index.js';
 import type { DistillationSignals, SequentialRecommender } from './types.js';
 
 export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
@@ -31,8 +31,28 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
     return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
   }
 
-  /** Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored). */
-  loss(inputs: Tensor, targets: Tensor): Tensor {
-    return F.crossEntropy(this.forward(inputs), targets, 0);
+  /**
+   * Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored).
+   * positionOffset as in scoreLast (a batch cut to its longest window).
+   */
+  loss(inputs: Tensor, targets: Tensor, positionOffset = 0): Tensor {
+    return this.targetLoss(this.hidden(inputs, positionOffset), targets);
+  }
+
+  /**
+   * Cross-entropy of hidden states [B, T, C] against targets [B, T] (0 = none), with the output
+   * layer run only at positions that have a target: on short-sequence data most positions are
+   * padding, and the output layer over the whole catalog is the largest cost of a step.
+   */
+  targetLoss(h: Tensor, targets: Tensor): Tensor {
+    const [B, T, C] = h.shape;
+    const tv = targets.values;
+    let n = 0;
+    for (let i = 0; i < tv.length; i++) if (tv[i] !== 0) n++;
+    if (n === B * T || n === 0) return F.crossEntropy(this.output.forward(h), targets, 0);
+    const rows = new Int32Array(n), labels = new Int32Array(n);
+    for (let i = 0, j = 0; i < tv.length; i++) if (tv[i] !== 0) { rows[j] = i; labels[j++] = tv[i]; }
+    const picked = F.embedding(F.reshape(h, [B * T, C]), tensor(rows, [n], 'int32'));
+    return F.crossEntropy(this.output.forward(picked), tensor(labels, [n], 'int32'), 0);
   }
 }

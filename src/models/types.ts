@@ -31,6 +31,9 @@ export interface SequentialRecommender extends nn.Module {
    * Convolutional models see the padding's embedding through their kernels: false.
    */
   readonly leadingPaddingInert: boolean;
-  /** Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). */
-  loss(inputs: Tensor, targets: Tensor): Tensor;
+  /**
+   * Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). positionOffset as in
+   * scoreLast: a training batch cut to its longest window (leadingPaddingInert models only).
+   */
+  loss(inputs: Tensor, targets: Tensor, positionOffset?: number): Tensor;
 }

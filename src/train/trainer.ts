@@ -326,13 +326,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           [loss, norm] = tidy(() => {
             let l: Tensor;
             if (phase === 'masked') {
-              l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, T), [batch.length, T], 'int32'), maskProb, maskRng));
+              const L = Math.max(1, Math.min(T, Math.max(...batch.map((s) => s.length)))); // cut to the longest: leading padding is inert
+              l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, L), [batch.length, L], 'int32'), maskProb, maskRng), T - L);
             } else if (kd && teacherSignals) {
               const { inputs, targets } = nextItemBatch(batch, T);
               l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
             } else {
-              const { inputs, targets } = nextItemBatch(batch, T);
-              l = model.loss(inputs, targets);
+              const { inputs, targets, positionOffset } = nextItemBatch(batch, T, model.leadingPaddingInert);
+              l = model.loss(inputs, targets, positionOffset);
             }
             opt.zeroGrad();
             backward(l);
