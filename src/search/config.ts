@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { parseConfig } from '../util/config-file.js';
 import { METRIC_PATTERN } from '../eval/metrics.js';
 
+/** Default mode's convNorm when the config does not say (paper mode: 'batch', METHOD.md). */
+export const DEFAULT_CONV_NORM: 'batch' | 'layer' | 'none' = 'batch';
+
 const positiveInt = z.number().int().positive();
 const positive = z.number().positive().finite();
 
@@ -29,6 +32,15 @@ export const searchConfigSchema = z.object({
   dropout: z.number().min(0).lt(1).default(0.1),
   /** Position embedding of the network and its students: 'learned' (METHOD.md; when absent) or 'none' (students that can stream per event). */
   positions: z.enum(['learned', 'none']).optional(),
+  /**
+   * The norm after every convolution of the supernet and its students (models/adarec/ops/conv.ts).
+   * 'batch': METHOD.md's BatchNorm1d, paper mode's default; its training-mode statistics over
+   * batch x time let a position see later positions of every sequence in the batch (padding
+   * included), a leak the search and the finetune train with and serving does not have. 'layer':
+   * LayerNorm over the channels of each position, causal. 'none': no norm. Default mode's default:
+   * DEFAULT_CONV_NORM, chosen by measurement (docs/RESULTS.md).
+   */
+  convNorm: z.enum(['batch', 'layer', 'none']).optional(),
   /**
    * How alpha's gradient is estimated. 'all' (default): every operator's output is computed, so
    * every entry of alpha gets the exact straight-through gradient <dL/dedge, o(x)>; unsampled
@@ -82,6 +94,7 @@ export const searchConfigSchema = z.object({
   return {
     ...c,
     beta: c.beta ?? (paper ? 8 : 0.01),
+    convNorm: c.convNorm ?? (paper ? 'batch' as const : DEFAULT_CONV_NORM),
     alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 1e-2) },
     validation: { ...c.validation, genotype: c.validation.genotype ?? (paper ? 'sampled' as const : 'argmax' as const) },
   };

@@ -147,7 +147,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const gumbelRng = new Rng(derivedSeed(config.seed, GUMBEL_STREAM, 0));
   const validRng = new Rng(derivedSeed(config.seed, VALID_STREAM, 0));
   const rngs = { model: modelRng, gumbel: gumbelRng, valid: validRng };
-  const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout, positions: config.positions }, modelRng);
+  const net = new AdaRecNet({ vocabSize, maxLength: T, hidden: C, cells: K, nodes: config.nodes, operators, genotype: null, dropout: config.dropout, positions: config.positions, convNorm: config.convNorm }, modelRng);
   const teacherLayers = teacher.intermediates;
   const distiller = new Distiller(C, teacher.hidden, K, teacherLayers, {
     gamma: config.gamma, beta: config.beta, terms: config.terms, mapping: 'emd', maskPads: config.mode !== 'paper', temperature: config.temperature,
@@ -169,7 +169,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   try {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint<SearchConfig>(lastPath);
-      assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
+      // a search written before convNorm existed ran batch norm (its config has no such key)
+      const savedConfig: SearchConfig = { ...ckpt.meta.config, convNorm: ckpt.meta.config.convNorm ?? 'batch' };
+      const saved = { ...ckpt, meta: { ...ckpt.meta, config: savedConfig } };
+      assertResumable(saved, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
       restoreCheckpoint(ckpt, lastPath, { model: state, optimizers: { weights: { optimizer: wOpt }, alpha: { optimizer: aOpt } }, rngs });
       progress = ckpt.meta.progress;
       extra = ckpt.meta.extra as unknown as SearchExtra;

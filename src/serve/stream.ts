@@ -1,8 +1,9 @@
 // Incremental (per-event) inference for causal convolutional models: NextItNet, and AdaRec students
 // of causal operators built without position embeddings. A session's state holds what each layer
 // needs from the past (a conv's last (k-1)*d inputs, a causal pool's last k-1); LayerNorm, ReLU,
-// batch norm (eval), residuals and node sums are per position. One new item costs one position
-// of compute: a matrix-vector product per conv, or one GEMM per conv for a batch of sessions.
+// batch norm (eval), residuals and node sums are per position, and so is a conv's LayerNorm
+// (convNorm 'layer'). One new item costs one position of compute: a matrix-vector product per
+// conv, or one GEMM per conv for a batch of sessions.
 // A new session starts from the state of `padding` ids 0 (the window length), so after h1..hn it
 // answers exactly what scoreLast answers for [0 x padding, h1..hn] (docs/INFERENCE.md).
 // A plan reads the model's weights when it is made: make a new one after changing them.
@@ -10,7 +11,7 @@ import { kernels, nn } from '../engine/index.js';
 import { NextItNet } from '../models/nextitnet.js';
 import type { SequentialRecommender } from '../models/types.js';
 import { AdaRecNet } from '../models/adarec/network.js';
-import { ConvBn } from '../models/adarec/ops/conv.js';
+import { ConvNormOp } from '../models/adarec/ops/conv.js';
 import { Pool } from '../models/adarec/ops/pool.js';
 
 /** The model cannot keep per-event state; the message says why. */
@@ -37,7 +38,10 @@ class Scratch {
   }
 }
 
-/** A causal conv (+ eval-mode batch norm) over one position per session; its state is its last (k-1)*d inputs. */
+/**
+ * A causal conv (+ eval-mode batch norm, or LayerNorm over channels) over one position per session;
+ * its state is its last (k-1)*d inputs.
+ */
 class ConvStep {
   private readonly span: number;
   private readonly w: Float32Array;
@@ -45,7 +49,8 @@ class ConvStep {
   /** Eval-mode batch norm as y = (x - mean) * scale + shift, scale = gamma / sqrt(var + eps). */
   private readonly bn: { mean: Float32Array; scale: Float64Array; shift: Float32Array } | null;
 
-  constructor(private readonly conv: nn.CausalConv1d, bn: nn.BatchNorm1d | null, readonly offset: number, private readonly scratch: Scratch) {
+  constructor(private readonly conv: nn.CausalConv1d, bn: nn.BatchNorm1d | null, readonly offset: number, private readonly scratch: Scratch,
+    private readonly ln: nn.LayerNorm | null = null) {
     this.span = (conv.kernelSize - 1) * conv.dilation;
     this.w = f32(conv.weight);
     this.bias = conv.bias ? f32(conv.bias) : null;
@@ -79,6 +84,11 @@ class ConvStep {
     if (this.bn) {
       const { mean, scale, shift } = this.bn;
       for (let b = 0; b < B; b++) for (let c = 0; c < O; c++) out[b * O + c] = (out[b * O + c] - mean[c]) * scale[c] + shift[c];
+    }
+    if (this.ln) {
+      const y = this.scratch.get('convLn', B * O);
+      layerNorm(this.ln, B, out, y, this.scratch, false);
+      out.set(y.subarray(0, B * O));
     }
     if (span > 0) for (let b = 0; b < B; b++) states[b].set(x.subarray(b * C, b * C + C), off + mod(t[b], span) * C);
   }
@@ -153,7 +163,7 @@ function adaRecBody(model: AdaRecNet, scratch: Scratch): { body: Body; stateFloa
       const { spec, op } = chosen;
       if (!spec.causal) throw new StreamUnsupportedError(`cell ${k} edge ${e} uses '${spec.name}', which reads later positions: only causal operators can stream`);
       let step: ConvStep | PoolStep | null = null;
-      if (op instanceof ConvBn) step = new ConvStep(op.conv, op.bn, offset, scratch);
+      if (op instanceof ConvNormOp) step = new ConvStep(op.conv, op.bn, offset, scratch, op.ln);
       else if (op instanceof Pool) step = new PoolStep(op, C, offset);
       else if (spec.kind !== 'skip') throw new StreamUnsupportedError(`cell ${k} edge ${e}: operator '${spec.name}' has no streaming form`);
       offset += step?.stateFloats ?? 0;

@@ -68,6 +68,12 @@ const adarecStudent = z.object({
    * stay as they were) or 'none': no position embedding, which lets a causal student stream per event.
    */
   positions: z.enum(['learned', 'none']).optional(),
+  /**
+   * The norm after every convolution (models/adarec/ops/conv.ts): 'batch' (METHOD.md; what an
+   * absent field means, so older configs, checkpoints and stage keys stay as they were), 'layer'
+   * (causal in training too) or 'none'. A student finetuned from a search takes the search's.
+   */
+  convNorm: z.enum(['batch', 'layer', 'none']).optional(),
 }).strict();
 
 /** `"model": "sasrec"` is shorthand for `"model": { "kind": "sasrec" }`. */
@@ -212,7 +218,7 @@ export function buildModel(config: TrainConfig, vocabSize: number, rng: Rng): Se
     case 'adarec': {
       const g = m.genotype as Genotype;
       return new AdaRecNet({ vocabSize, maxLength: config.maxLength, hidden: m.hidden, cells: g.cells.length, nodes: g.nodes,
-        operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: m.dropout, positions: m.positions }, rng);
+        operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: m.dropout, positions: m.positions, convNorm: m.convNorm }, rng);
     }
   }
 }

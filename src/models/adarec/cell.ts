@@ -8,7 +8,7 @@
 // finetune starts from the search weights of the chosen operators by name.
 import { F, Rng, Tensor, nn, noGrad, zeros } from '../../engine/index.js';
 import { mixEdge } from './mix-edge.js';
-import type { EdgeOp, OperatorSpec } from './ops/edge-op.js';
+import type { ConvNorm, EdgeOp, OperatorSpec } from './ops/edge-op.js';
 
 /** Edges of a cell with N nodes, in order: node 1 <- x; node 2 <- x, 1; node 3 <- x, 1, 2; ... */
 export function cellEdges(nodes: number): { from: number; to: number }[] {
@@ -36,10 +36,11 @@ export class Cell extends nn.Module {
 
   /**
    * `candidates[e]` lists the operators built on edge e (indices into `operators`): all of them in
-   * the supernet, the chosen one in a student (an empty list or [none] drops the edge).
+   * the supernet, the chosen one in a student (an empty list or [none] drops the edge). `convNorm`:
+   * the norm after every convolution (ops/conv.ts).
    */
   constructor(readonly hidden: number, readonly nodes: number, readonly operators: readonly OperatorSpec[],
-    readonly candidates: readonly (readonly number[])[], rng: Rng) {
+    readonly candidates: readonly (readonly number[])[], rng: Rng, readonly convNorm: ConvNorm = 'batch') {
     super();
     this.edges = cellEdges(nodes);
     if (candidates.length !== this.edges.length) throw new Error(`a cell of ${nodes} nodes has ${this.edges.length} edges, got candidates for ${candidates.length}`);
@@ -48,7 +49,7 @@ export class Cell extends nn.Module {
       for (const o of cols) {
         const spec = operators[o];
         if (!spec) throw new Error(`edge ${e}: operator column ${o} is outside the ${operators.length} operators`);
-        if (spec.kind !== 'none') row[o] = this.child(`edges.${e}.${spec.name}`, spec.build(hidden, rng));
+        if (spec.kind !== 'none') row[o] = this.child(`edges.${e}.${spec.name}`, spec.build(hidden, rng, { convNorm }));
       }
       return row;
     });

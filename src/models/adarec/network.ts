@@ -2,13 +2,15 @@
 // over all items. With every candidate operator on every edge it is the supernet the search
 // trains; with one operator per edge (a genotype) it is the derived student. Without position
 // embeddings (`positions: 'none'`) a causal student depends only on the items it has seen, so it
-// can be served incrementally per event (src/serve/stream.ts).
+// can be served incrementally per event (src/serve/stream.ts). `convNorm` picks the norm after
+// every convolution: METHOD.md's batch norm, whose training-mode statistics see later positions,
+// or a causal one (ops/conv.ts).
 import { F, Rng, Tensor, nn } from '../../engine/index.js';
 import { NextItemModel } from '../next-item-model.js';
 import { layer, positionIds } from '../common.js';
 import type { DistillationSignals } from '../types.js';
 import { Cell, cellEdges, type EdgeMix } from './cell.js';
-import type { OperatorSpec } from './ops/edge-op.js';
+import type { ConvNorm, OperatorSpec } from './ops/edge-op.js';
 
 export interface AdaRecNetConfig {
   vocabSize: number;
@@ -27,6 +29,11 @@ export interface AdaRecNetConfig {
   dropout: number;
   /** 'learned' (METHOD.md, the default when absent): a position embedding over maxLength; 'none': items only. */
   positions?: 'learned' | 'none';
+  /**
+   * The norm after each convolution: 'batch' (METHOD.md; what an absent field means, so configs
+   * and checkpoints written before the option load as they were), 'layer' or 'none' (ops/conv.ts).
+   */
+  convNorm?: ConvNorm;
 }
 
 /** How the supernet's edges are mixed in the next forwards: weights and which columns to compute. */
@@ -60,7 +67,7 @@ export class AdaRecNet extends NextItemModel {
     this.drop = this.child('dropout', new nn.Dropout(config.dropout, rng));
     const all = operators.map((_, o) => o);
     this.cells = Array.from({ length: cells }, (_, k) => this.child(`cells.${k}`, new Cell(hidden, nodes, operators,
-      genotype ? genotype[k].map((o) => [o]) : Array.from({ length: E }, () => all), rng)));
+      genotype ? genotype[k].map((o) => [o]) : Array.from({ length: E }, () => all), rng, config.convNorm ?? 'batch')));
     this.output = this.child('output', new nn.Linear(hidden, vocabSize, rng));
   }
 

@@ -7,9 +7,9 @@ import { NONE, SKIP } from './ops/identity.js';
 import { poolOp } from './ops/pool.js';
 import type { OperatorSpec } from './ops/edge-op.js';
 
-export type { OperatorKind, OperatorSpec } from './ops/edge-op.js';
-export { EdgeOp } from './ops/edge-op.js';
-export { convOp, convMacs, convParams } from './ops/conv.js';
+export type { BuildOptions, ConvNorm, OperatorKind, OperatorSpec } from './ops/edge-op.js';
+export { CONV_NORMS, EdgeOp } from './ops/edge-op.js';
+export { ConvNormOp, convOp, convMacs, convParams } from './ops/conv.js';
 export { poolOp, poolMacs } from './ops/pool.js';
 export { SKIP, NONE } from './ops/identity.js';
 export type SearchMode = 'paper' | 'default';

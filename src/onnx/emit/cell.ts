@@ -1,8 +1,9 @@
 // A student's Cell (src/models/adarec/cell.ts): node i = sum of its edges (operator of ReLU(source)),
 // the nodes weighted by softmax(nodeWeights) (folded into constants at export), LayerNorm + ReLU,
-// plus the cell input. Edge operators: conv + batch norm, pools, skip; `none` adds nothing.
+// plus the cell input. Edge operators: conv + its norm (eval-mode batch norm, LayerNorm over
+// channels, or none: the student's convNorm), pools, skip; `none` adds nothing.
 import type { Cell } from '../../models/adarec/cell.js';
-import { ConvBn } from '../../models/adarec/ops/conv.js';
+import { ConvNormOp } from '../../models/adarec/ops/conv.js';
 import { Pool } from '../../models/adarec/ops/pool.js';
 import type { GraphBuilder } from '../graph.js';
 import { emitConv1d } from './conv.js';
@@ -22,7 +23,13 @@ function emitEdge(g: GraphBuilder, cell: Cell, e: number, input: string, scope: 
   if (!chosen) return null;
   const { spec, op } = chosen;
   const at = `${scope}.edges.${e}.${spec.name}`;
-  if (op instanceof ConvBn) return emitConv1d(g, op.conv, input, `${at}.conv`, { lookahead: op.lookahead, batchNorm: { module: op.bn, scope: `${at}.bn` } });
+  if (op instanceof ConvNormOp) {
+    return emitConv1d(g, op.conv, input, `${at}.conv`, {
+      lookahead: op.lookahead,
+      ...(op.bn ? { batchNorm: { module: op.bn, scope: `${at}.bn` } } : {}),
+      ...(op.ln ? { layerNorm: { module: op.ln, scope: `${at}.ln` } } : {}),
+    });
+  }
   if (op instanceof Pool) return emitPool1d(g, input, op.mode, op.before, op.after, at);
   if (spec.kind === 'skip') return input;
   throw new Error(`ONNX export: ${at}: operator '${spec.name}' (${spec.kind}) has no ONNX emitter`);

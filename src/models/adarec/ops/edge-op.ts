@@ -6,6 +6,20 @@ import { nn } from '../../../engine/index.js';
 
 export type OperatorKind = 'conv' | 'pool' | 'skip' | 'none';
 
+/**
+ * The normalisation after each convolution (ops/conv.ts): 'batch' (METHOD.md: BatchNorm1d, whose
+ * training-mode statistics over batch x time see later positions), 'layer' (LayerNorm over the
+ * channels of each position: causal) or 'none'.
+ */
+export type ConvNorm = 'batch' | 'layer' | 'none';
+export const CONV_NORMS: readonly ConvNorm[] = Object.freeze(['batch', 'layer', 'none'] as const);
+
+/** Network-wide choices an operator's module is built with (operators that have no use for one ignore it). */
+export interface BuildOptions {
+  /** The norm after a convolution; absent: 'batch'. */
+  convNorm?: ConvNorm;
+}
+
 /** The module of one operator on one edge. */
 export abstract class EdgeOp extends nn.Module {
   /** The op's output for the (already ReLU'd) edge input, or null for exact zeros. */
@@ -15,7 +29,11 @@ export abstract class EdgeOp extends nn.Module {
 export interface OperatorSpec {
   /** Unique name, used in genotype JSON. */
   readonly name: string;
-  /** True when the output at position t depends only on inputs at positions <= t. */
+  /**
+   * True when the output at position t depends only on inputs at positions <= t (for a conv: in
+   * eval mode, and in training mode too unless its convNorm is 'batch', whose batch statistics
+   * see every position of the batch).
+   */
   readonly causal: boolean;
   readonly kind: OperatorKind;
   /** Conv kernel size or pooling window. */
@@ -31,5 +49,5 @@ export interface OperatorSpec {
   /** Learned parameters (C -> C). */
   params(C: number): number;
   /** A fresh module computing the op on C channels. */
-  build(C: number, rng: Rng): EdgeOp;
+  build(C: number, rng: Rng, options?: BuildOptions): EdgeOp;
 }
