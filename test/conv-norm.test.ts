@@ -2,10 +2,10 @@
 // training mode (batch norm's batch statistics see later positions; layer norm and none do not),
 // finite-difference gradients of the conv + norm op, the configs (an absent key is batch norm, so
 // older checkpoints load as they were, a search's too), ONNX export and per-event streaming of
-// layer-norm students.
+// layer-norm students, and adarec run building its students with their search's norm.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, backendName, noGrad, setBackend, setDefaultFloat, tensor, tidy, type Tensor } from '../src/engine/index.js';
@@ -14,6 +14,8 @@ import { genotypeColumns, type Genotype } from '../src/models/adarec/genotype.js
 import { AdaRecNet } from '../src/models/adarec/network.js';
 import { CONV_NORMS, ConvNormOp, DEFAULT_OPS, PAPER_OPS, getOperator, type ConvNorm } from '../src/models/adarec/operators.js';
 import { exportOnnx } from '../src/onnx/export.js';
+import { parseRunConfig } from '../src/pipeline/config.js';
+import { runPipeline } from '../src/pipeline/run.js';
 import { DEFAULT_CONV_NORM, parseSearchConfig } from '../src/search/config.js';
 import { runSearch } from '../src/search/search.js';
 import { fastScorer } from '../src/serve/fast-score.js';
@@ -204,5 +206,28 @@ describe('convNorm: a search checkpoint written before the option', () => {
     const r = await run('batch', 2, true);
     assert.equal(r.epochsRun, 2);
     assert.equal(r.entropy.length, 2, 'the second epoch ran after the first, resumed');
+  });
+});
+
+describe('convNorm in adarec run', () => {
+  it("the finetuned student is built with its search's norm; the paper-mode search and its student keep batch norm", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'adarec-convnorm-run-'));
+    try {
+      const config = parseRunConfig({
+        teacher: { model: { kind: 'nextitnet', hidden: 8, dilations: [1, 2] }, maxLength: 10, epochs: 1 },
+        search: { hidden: 8, cells: 1, nodes: 2, epochs: 1, maxLength: 10, convNorm: 'layer' },
+        student: { epochs: 1 }, baselines: { scratch: false, kd: false, random: 0, randomAny: 0, randomSearch: false, paperMode: true }, latencyRuns: 1,
+      }, 'test');
+      await runPipeline({ config, data: tinyData({ users: 100, items: 30 }, 22), outDir: root, log: () => {} });
+      const modelOf = (stage: string) => JSON.parse(readFileSync(join(root, stage, 'config.json'), 'utf8')).model;
+      const searchOf = (stage: string) => readCheckpoint<{ convNorm: string }>(join(root, stage, 'best.ckpt'));
+      assert.equal(modelOf('student').convNorm, 'layer');
+      assert.equal(searchOf('search').meta.config.convNorm, 'layer');
+      assert.ok(searchOf('search').tensors.some((t) => t.name.endsWith('.ln.weight')));
+      assert.equal(modelOf('student-paper').convNorm, undefined, 'batch: the key is left out, as in older configs');
+      assert.equal(searchOf('search-paper').meta.config.convNorm, 'batch');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
 import { parseSearchConfig, type SearchConfig } from '../search/config.js';
 import { randomGenotypes, randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
+import type { ConvNorm } from '../models/adarec/operators.js';
 import { runSearch, searchOperators, studentHidden, type SearchResult } from '../search/search.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';
@@ -128,10 +129,12 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   };
 
   // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
-  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string }): Promise<SeededFigures> => {
+  // (`from.convNorm`: the norm of the search it comes from, when not the main search's; 'batch' is left out, as older configs had it)
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures> => {
+    const convNorm = from.convNorm ?? searchConfig.convNorm;
     const cfg = parseTrainConfig({
       model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
-        ...(searchConfig.positions ? { positions: searchConfig.positions } : {}) },
+        ...(searchConfig.positions ? { positions: searchConfig.positions } : {}), ...(convNorm !== 'batch' ? { convNorm } : {}) },
       maxLength: T, epochs: config.student.epochs, seed: config.seed, earlyStopping: { patience: config.student.patience },
       optimizer: { lr: config.student.lr },
       ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: from.prefix ?? 'net.' } } : {}),
@@ -196,9 +199,9 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', baseline: 'ablation', ...r, genotype: s.result.genotype.cells[0] });
   }
   if (config.baselines.paperMode) {
-    const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined }, 'paper-mode search');
+    const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined, convNorm: undefined }, 'paper-mode search');
     const s = await search('search-paper', cfg);
-    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key });
+    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key, convNorm: cfg.convNorm });
     rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', baseline: 'paper-mode', ...r, genotype: s.result.genotype.cells[0] });
   }
 
