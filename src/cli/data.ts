@@ -25,16 +25,16 @@ function number(value: string): number {
   return n;
 }
 
-/** 'user=0,item=1,time=3,rating=2' or 'user=userId,item=movieId,time=ts' */
+/** 'user=0,item=1,time=3,rating=2' or 'user=userId,item=movieId,time=ts'; without time= the file's row order is the order. */
 function columnMapping(value: string): ColumnMapping {
   const m: Record<string, string | number> = {};
   for (const part of value.split(',')) {
     const [k, v] = part.split('=');
     if (!['user', 'item', 'time', 'rating', 'session'].includes(k) || !v)
-      throw new InvalidArgumentError(`bad column mapping '${part}': use user=,item=,time= and optionally rating=,session= (names or 0-based indexes)`);
+      throw new InvalidArgumentError(`bad column mapping '${part}': use user=,item= and optionally time=,rating=,session= (names or 0-based indexes)`);
     m[k] = /^\d+$/.test(v) ? Number(v) : v;
   }
-  for (const need of ['user', 'item', 'time']) if (!(need in m)) throw new InvalidArgumentError(`the column mapping needs '${need}='`);
+  for (const need of ['user', 'item']) if (!(need in m)) throw new InvalidArgumentError(`the column mapping needs '${need}='`);
   return m as unknown as ColumnMapping;
 }
 
@@ -42,7 +42,7 @@ function columnMapping(value: string): ColumnMapping {
 export function addDataOptions(cmd: Command): Command {
   return cmd
     .option('--format <name>', 'log format (default: detected); e.g. movielens-1m, retailrocket, 30music')
-    .option('--columns <mapping>', 'generic CSV/TSV: user=,item=,time=[,rating=][,session=] by header name or 0-based index', columnMapping)
+    .option('--columns <mapping>', 'generic CSV/TSV: user=,item=[,time=][,rating=][,session=] by header name or 0-based index; without time= the order is the file\'s', columnMapping)
     .option('--delimiter <text>', 'generic files: the field delimiter', ',')
     .option('--no-header', 'generic files: the first line is data, not a header')
     .addOption(new Option('--time-format <kind>', 'generic files: how times are written').choices(['number', 'iso']).default('number'))
@@ -143,7 +143,7 @@ export function dataCommand(): Command {
     .addHelpText('after', '\nExample:\n  adarec data stats ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5')
     .action(async (source: string, o) => {
       const { data: d } = await loadData(source, o);
-      console.log(formatStats(datasetStats(d.dataset, o.top)));
+      console.log(formatStats(datasetStats(d.dataset, o.top, d.manifest.order)));
     });
 
   return data;

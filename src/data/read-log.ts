@@ -15,7 +15,8 @@ export { parseNumberBytes } from './formats/bytes.js';
 
 /**
  * Reads an interaction log. Rows keep file order; ids are interned in order of first appearance;
- * `time` is in seconds (millisecond formats are divided by 1000; ISO dates become epoch seconds).
+ * `time` is in seconds (millisecond formats are divided by 1000; ISO dates become epoch seconds),
+ * or, for formats without time, the row's position in the file (`log.order` is then 'file').
  * Throws a DataError naming file, line and field for bad input, unless `lenient`, which skips bad
  * rows and counts them by reason in `log.skipped`.
  */
@@ -25,8 +26,8 @@ export function readLog(path: string, format: LogFormat, options: ReadLogOptions
 
 /**
  * Guesses a file's format from its name and first lines: the MovieLens layouts, RetailRocket,
- * 30Music, JSON Lines and delimited files whose header names user, item and time columns in a
- * usual way. Anything else is a DataError listing the known formats and how to give a mapping.
+ * 30Music, JSON Lines and delimited files whose header names user and item (and time) columns in
+ * a usual way. Anything else is a DataError listing the known formats and how to give a mapping.
  */
 export function detectFormat(path: string): LogFormat {
   return detect(path);

@@ -1,11 +1,12 @@
 // Delimited text (CSV, TSV, '::', ...) with a column mapping: the reader behind every
 // column-per-field layout (the MovieLens, RetailRocket and 30Music presets) and the generic family
-// for any other such file.
+// for any other such file. Without a time column the order of a
+// user's rows is their order in the file.
 import { DataError } from '../errors.js';
 import type { InteractionLog } from '../types.js';
 import { Tokenizer, parseNumberBytes, shown, trimEnd, trimStart } from './bytes.js';
 import { forEachRecord, type ReadLogOptions } from './chunks.js';
-import { checkDelimiter, formatFail, pickRole, splitSimple, type FormatFamily } from './family.js';
+import { allKnown, checkDelimiter, formatFail, pickRole, splitSimple, type FormatFamily } from './family.js';
 import { LogBuilder, SKIP_REASONS, type Interner } from './log-builder.js';
 import { parseIsoSeconds, timeGuess, type TimeFormat, type TimeUnit } from './time.js';
 
@@ -15,7 +16,8 @@ export type ColumnRef = string | number;
 export interface ColumnMapping {
   user: ColumnRef;
   item: ColumnRef;
-  time: ColumnRef;
+  /** Absent: the file has no time column, and the order of a user's rows in the file is their order. */
+  time?: ColumnRef;
   rating?: ColumnRef;
   /** When given, a sequence is a session rather than a user's whole history. */
   session?: ColumnRef;
@@ -47,6 +49,7 @@ export interface DelimitedSpec {
   header: 'none' | 'required' | 'optional';
   /** Column names a header must hold (required/optional headers of presets), compared case-insensitively. */
   expectedHeader: string[] | null;
+  /** Roles to columns; without `time` the rows' order in the file is their order. */
   columns: Partial<Record<Role, ColumnRef>>;
   /** Field names used in messages, per role, when the file has no header naming them. */
   fieldNames: Partial<Record<Role, string>>;
@@ -79,7 +82,8 @@ export function preset(
 export function readDelimited(path: string, spec: DelimitedSpec, options: ReadLogOptions): InteractionLog {
   const tok = new Tokenizer(Buffer.from(spec.delimiter, 'utf8'), spec.quote);
   const hasRating = spec.columns.rating !== undefined || spec.events !== null;
-  const log = new LogBuilder(path, options.lenient ?? false, hasRating, spec.columns.session !== undefined);
+  const log = new LogBuilder(path, options.lenient ?? false, hasRating, spec.columns.session !== undefined,
+    spec.columns.time === undefined ? 'file' : 'time');
   const { users, items, sessions } = log;
 
   // resolved column indices (-1: absent) and field names for messages
@@ -230,8 +234,13 @@ export function readDelimited(path: string, spec: DelimitedSpec, options: ReadLo
     }
     const u = idOf(b, cUser, users, 'user', at);
     const i = idOf(b, cItem, items, 'item', at);
-    let t = numberOf(b, cTime, 'time', at, hint);
-    if (msToS && !iso) t /= 1000;
+    let t: number;
+    if (cTime >= 0) {
+      t = numberOf(b, cTime, 'time', at, hint);
+      if (msToS && !iso) t /= 1000;
+    } else {
+      t = log.rows;
+    }
     const r = cRating >= 0 ? numberOf(b, cRating, 'rating', at, hint) : weight;
     const sess = sessions ? idOf(b, cSession, sessions, 'session', at) : 0;
     log.push(u, i, t, r, sess, at);
@@ -248,19 +257,19 @@ const ROLES = ['user', 'item', 'time', 'rating', 'session'] as const;
 export const delimited: FormatFamily<DelimitedFormat> = {
   kinds: ['delimited'],
   names: [],
-  describe: (f) => `delimited file (delimiter ${JSON.stringify(f.delimiter)}, ${f.header ? 'header' : 'no header'})`,
+  describe: (f) => `delimited file (delimiter ${JSON.stringify(f.delimiter)}, ${f.header ? 'header' : 'no header'}${f.columns?.time === undefined ? ', file order' : ''})`,
 
   compile(format, file) {
     const fail = formatFail(file);
     checkDelimiter(format.delimiter, fail);
     const cols = format.columns;
-    if (!cols || typeof cols !== 'object') fail('columns (a mapping of user, item, time, optional rating and session) is missing');
+    if (!cols || typeof cols !== 'object') fail('columns (a mapping of user, item, optional time, rating and session) is missing');
     const columns: Partial<Record<Role, ColumnRef>> = {};
     const fieldNames: Partial<Record<Role, string>> = {};
     for (const role of ROLES) {
       const ref = cols[role];
       if (ref === undefined) {
-        if (role === 'user' || role === 'item' || role === 'time') fail(`columns.${role} is missing`);
+        if (role === 'user' || role === 'item') fail(`columns.${role} is missing`);
         continue;
       }
       if (typeof ref === 'number') {
@@ -284,22 +293,30 @@ export const delimited: FormatFamily<DelimitedFormat> = {
     return (path, options) => readDelimited(path, spec, options);
   },
 
-  /** A header naming user, item and time columns in a usual way (the time format guessed from the first row). */
+  /** A header naming user and item columns in a usual way, and a time column unless every column is a known one. */
   detect({ lines }) {
     const row = lines[1];
     for (const delimiter of [',', '\t', ';', '|', '::']) {
       const header = splitSimple(lines[0], delimiter);
-      if (header.length < 3) continue;
+      if (header.length < 2) continue;
       const pick = (role: (typeof ROLES)[number]): string | undefined => pickRole(header, role)?.trim();
       const user = pick('user'), item = pick('item'), time = pick('time');
-      if (!user || !item || !time) continue;
-      const h = header.map((x) => x.trim().toLowerCase());
-      const tg = timeGuess(row !== undefined ? splitSimple(row, delimiter)[h.indexOf(time.toLowerCase())] : undefined);
-      if (!tg) continue;
+      if (!user || !item) continue;
       const rating = pick('rating'), session = pick('session');
+      if (time) {
+        const h = header.map((x) => x.trim().toLowerCase());
+        const tg = timeGuess(row !== undefined ? splitSimple(row, delimiter)[h.indexOf(time.toLowerCase())] : undefined);
+        if (!tg) continue;
+        return {
+          kind: 'delimited', delimiter, header: true,
+          columns: { user, item, time, ...(rating ? { rating } : {}), ...(session ? { session } : {}) }, ...tg,
+        };
+      }
+      const mapping = `user=${user},item=${item}${rating ? `,rating=${rating}` : ''}${session ? `,session=${session}` : ''}`;
+      if (allKnown(header)) return { kind: 'delimited', delimiter, header: true, columns: { user, item, ...(rating ? { rating } : {}), ...(session ? { session } : {}) } };
       return {
-        kind: 'delimited', delimiter, header: true,
-        columns: { user, item, time, ...(rating ? { rating } : {}), ...(session ? { session } : {}) }, ...tg,
+        maybe: `the header names user and item columns but no time column among others (${header.map((x) => `'${x.trim()}'`).join(', ')}): ` +
+          `give --columns ${mapping},time=<column> --delimiter ${JSON.stringify(delimiter)}, or without time=, if the rows are in time order`,
       };
     }
     return null;

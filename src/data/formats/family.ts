@@ -52,6 +52,11 @@ export function pickRole(names: readonly string[], role: keyof typeof ALIASES, s
   return names.find((n) => ALIASES[role].includes(strip(n).trim().toLowerCase()));
 }
 
+/** Whether every name is a usual name of some role: a header with nothing unknown, so no time column hides in it. */
+export function allKnown(names: readonly string[], strip: (name: string) => string = (n) => n): boolean {
+  return names.every((n) => Object.values(ALIASES).some((a) => a.includes(strip(n).trim().toLowerCase())));
+}
+
 /** Splits a header-like line by a delimiter, honouring simple quotes. */
 export function splitSimple(line: string, delim: string): string[] {
   const out: string[] = [];

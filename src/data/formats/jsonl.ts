@@ -1,15 +1,17 @@
-// JSON Lines: one object per line, keys mapped to roles.
+// JSON Lines: one object per line, keys mapped to roles. Without a time key the order of a user's
+// lines is their order.
 import type { InteractionLog } from '../types.js';
 import { CR, NL, parseNumberBytes, shown, type RecordSplitter } from './bytes.js';
 import { forEachRecord, type ReadLogOptions } from './chunks.js';
-import { formatFail, pickRole, type FormatFamily } from './family.js';
+import { allKnown, formatFail, pickRole, type FormatFamily } from './family.js';
 import { LogBuilder, SKIP_REASONS, type Interner } from './log-builder.js';
 import { parseIsoSeconds, timeGuess, type TimeFormat, type TimeUnit } from './time.js';
 
 /** JSON Lines: one object per line; `keys` names the object keys holding each column. */
 export interface JsonLinesFormat {
   kind: 'jsonl';
-  keys: { user: string; item: string; time: string; rating?: string; session?: string };
+  /** No `time`: the order of a user's lines is their order. */
+  keys: { user: string; item: string; time?: string; rating?: string; session?: string };
   timeFormat?: TimeFormat;
   timeUnit?: TimeUnit;
 }
@@ -32,7 +34,7 @@ class LineSplitter implements RecordSplitter {
 
 function readJsonLines(path: string, format: Required<Pick<JsonLinesFormat, 'keys' | 'timeFormat' | 'timeUnit'>>, options: ReadLogOptions): InteractionLog {
   const k = format.keys;
-  const log = new LogBuilder(path, options.lenient ?? false, k.rating !== undefined, k.session !== undefined);
+  const log = new LogBuilder(path, options.lenient ?? false, k.rating !== undefined, k.session !== undefined, k.time === undefined ? 'file' : 'time');
   const { users, items, sessions } = log;
   const iso = format.timeFormat === 'iso';
   const bad = (reason: string, detail: string, at: number, field?: string): never => log.bad(reason, detail, at, field);
@@ -84,7 +86,7 @@ function readJsonLines(path: string, format: Required<Pick<JsonLinesFormat, 'key
     const obj = o as Record<string, unknown>;
     const u = idOf(obj, k.user, users, 'user', at);
     const i = idOf(obj, k.item, items, 'item', at);
-    const t = numberOf(obj, k.time, 'time', at);
+    const t = k.time !== undefined ? numberOf(obj, k.time, 'time', at) : log.rows;
     const r = k.rating !== undefined ? numberOf(obj, k.rating, 'rating', at) : 0;
     const s = sessions ? idOf(obj, k.session!, sessions, 'session', at) : 0;
     log.push(u, i, t, r, s, at);
@@ -95,14 +97,14 @@ function readJsonLines(path: string, format: Required<Pick<JsonLinesFormat, 'key
 export const jsonLines: FormatFamily<JsonLinesFormat> = {
   kinds: ['jsonl'],
   names: [],
-  describe: () => 'JSON Lines',
+  describe: (f) => `JSON Lines${f.keys?.time === undefined ? ' (file order)' : ''}`,
 
   compile(format, file) {
     const fail = formatFail(file);
     const k = format.keys;
-    if (!k || typeof k !== 'object') fail('keys (a mapping of user, item, time, optional rating and session) is missing');
-    for (const role of ['user', 'item', 'time'] as const) if (typeof k[role] !== 'string') fail(`keys.${role} must be a string`);
-    for (const role of ['rating', 'session'] as const) if (k[role] !== undefined && typeof k[role] !== 'string') fail(`keys.${role} must be a string`);
+    if (!k || typeof k !== 'object') fail('keys (a mapping of user, item, optional time, rating and session) is missing');
+    for (const role of ['user', 'item'] as const) if (typeof k[role] !== 'string') fail(`keys.${role} must be a string`);
+    for (const role of ['time', 'rating', 'session'] as const) if (k[role] !== undefined && typeof k[role] !== 'string') fail(`keys.${role} must be a string`);
     const timeFormat = format.timeFormat ?? 'number';
     const timeUnit = format.timeUnit ?? 's';
     if (timeFormat !== 'number' && timeFormat !== 'iso') fail(`timeFormat must be 'number' or 'iso'`);
@@ -111,7 +113,7 @@ export const jsonLines: FormatFamily<JsonLinesFormat> = {
     return (path, options) => readJsonLines(path, spec, options);
   },
 
-  /** A first line that is a JSON object with user, item and time keys (or a .jsonl/.ndjson name: then it must be one). */
+  /** A first line that is a JSON object with user and item keys, and a time key unless every key is a known one. */
   detect({ base, lines }) {
     const first = lines[0];
     if (!first.trimStart().startsWith('{') && !base.endsWith('.jsonl') && !base.endsWith('.ndjson')) return null;
@@ -125,8 +127,11 @@ export const jsonLines: FormatFamily<JsonLinesFormat> = {
       if (user && item && time) {
         const tg = timeGuess((o as Record<string, string | number>)[time]);
         if (tg) return { kind: 'jsonl', keys: { user, item, time, ...optional }, ...tg };
+      } else if (user && item && allKnown(keys)) {
+        return { kind: 'jsonl', keys: { user, item, ...optional } };
       }
     }
-    return { maybe: 'JSON Lines, but the first line does not name user, item and time keys in a usual way' };
+    return { maybe: 'JSON Lines, but the first line does not name user, item and time keys in a usual way ' +
+      '(user and item alone do when every key is a known one: the file order is then the order)' };
   },
 };

@@ -184,7 +184,10 @@ export const SKIP_REASONS = {
   missing: 'missing key',
 } as const;
 
-/** One log being read. */
+/**
+ * One log being read. `order` says where the order of a user's rows comes from: 'time' (a time
+ * column) or 'file' (none: each row's time is its position, `rows`, so that no two rows tie).
+ */
 export class LogBuilder {
   readonly users = new Interner();
   readonly items = new Interner();
@@ -195,13 +198,19 @@ export class LogBuilder {
   seenContent = false;
   dataRows = 0;
 
-  constructor(readonly path: string, private readonly lenient: boolean, private readonly hasRating: boolean, hasSession: boolean) {
+  constructor(readonly path: string, private readonly lenient: boolean, private readonly hasRating: boolean, hasSession: boolean,
+    readonly order: 'time' | 'file' = 'time') {
     this.sessions = hasSession ? new Interner() : null;
   }
 
   /** Sizes the columns once, from an estimate of the row count. */
   reserve(rows: number): void {
     this.cols ??= new Columns(rows, this.hasRating, this.sessions !== null);
+  }
+
+  /** Rows so far: the position of the next row. */
+  get rows(): number {
+    return this.cols ? this.cols.n : 0;
   }
 
   push(user: number, item: number, time: number, rating: number, session: number, line: number): void {
@@ -224,7 +233,7 @@ export class LogBuilder {
         `no interactions${skips ? ` (all rows skipped: ${skips})` : ' (every row was left out by the event filter)'}`);
     }
     cols.finish();
-    return {
+    const log: InteractionLog = {
       source: path,
       user: cols.user,
       item: cols.item,
@@ -237,5 +246,7 @@ export class LogBuilder {
       sessionKeys: this.sessions ? this.sessions.keys : null,
       skipped,
     };
+    if (this.order === 'file') log.order = 'file';
+    return log;
   }
 }

@@ -47,7 +47,8 @@ export function describeFormat(format: LogFormat): string {
 export function knownFormatsHelp(): string {
   return `known formats: ${Object.keys(FORMAT_NAMES).join(', ')}; for any other delimited file (CSV, TSV, any delimiter) ` +
     'or JSON Lines give a column mapping: user, item, time, optional rating and session, by header name ' +
-    '(or by 0-based index when the file has no header), and the time format (number in s or ms, or ISO-8601)';
+    '(or by 0-based index when the file has no header), and the time format (number in s or ms, or ISO-8601); ' +
+    'a mapping without time reads the rows in file order';
 }
 
 /** Checks a format given by a user and returns its reader; a bad format is a DataError on `file`. */
