@@ -5,14 +5,20 @@
 import type { DelimitedFormat } from './formats/delimited.js';
 import type { JsonLinesFormat } from './formats/jsonl.js';
 import type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './formats/movielens.js';
+import type { PairsFormat } from './formats/pairs.js';
+import type { RecBoleFormat } from './formats/recbole.js';
 import type { RetailRocketFormat } from './formats/retailrocket.js';
 import type { ThirtyMusicFormat } from './formats/thirty-music.js';
+import type { UserPerLineFormat } from './formats/user-per-line.js';
 
 export type { ColumnMapping, ColumnRef, DelimitedFormat } from './formats/delimited.js';
 export type { JsonLinesFormat } from './formats/jsonl.js';
 export type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './formats/movielens.js';
+export type { PairsFormat } from './formats/pairs.js';
+export type { RecBoleFormat } from './formats/recbole.js';
 export type { RetailRocketFormat } from './formats/retailrocket.js';
 export type { ThirtyMusicFormat } from './formats/thirty-music.js';
+export type { UserPerLineFormat } from './formats/user-per-line.js';
 export type { TimeFormat, TimeUnit } from './formats/time.js';
 export { parseIsoSeconds } from './formats/time.js';
 export { DEFAULT_EVENT_WEIGHTS } from './formats/retailrocket.js';
@@ -26,4 +32,7 @@ export type LogFormat =
   | RetailRocketFormat
   | ThirtyMusicFormat
   | DelimitedFormat
-  | JsonLinesFormat;
+  | JsonLinesFormat
+  | PairsFormat
+  | UserPerLineFormat
+  | RecBoleFormat;

@@ -26,8 +26,9 @@ export function readLog(path: string, format: LogFormat, options: ReadLogOptions
 
 /**
  * Guesses a file's format from its name and first lines: the MovieLens layouts, RetailRocket,
- * 30Music, JSON Lines and delimited files whose header names user and item (and time) columns in
- * a usual way. Anything else is a DataError listing the known formats and how to give a mapping.
+ * 30Music, RecBole atomic files, JSON Lines, delimited files whose header names user and item (and
+ * time) columns in a usual way, and headerless integer ids (pairs, or one user per line). Anything
+ * else, or a file two formats could read, is a DataError listing the known formats.
  */
 export function detectFormat(path: string): LogFormat {
   return detect(path);

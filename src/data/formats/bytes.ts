@@ -59,12 +59,17 @@ export interface RecordSplitter {
   readonly newlines: number;
 }
 
-/** Splits one record into fields: positions in the chunk buffer, plus quoting flags. */
+/**
+ * Splits one record into fields: positions in the chunk buffer, plus quoting flags. The delimiter
+ * is a string of one or more bytes, or null for runs of blanks (spaces, tabs), as in the files of
+ * the sequential-recommendation papers. Fields beyond `capacity` are counted, not stored, unless the
+ * tokenizer is `growable` (one user per line: a line holds a whole history).
+ */
 export class Tokenizer implements RecordSplitter {
-  readonly start: Int32Array;
-  readonly end: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
   /** 1: the field was quoted; 2: it also holds doubled quotes that must be undone. */
-  readonly flag: Uint8Array;
+  flag: Uint8Array;
   /** Number of fields in the last record (those beyond the capacity are counted, not stored). */
   count = 0;
   /** Newlines inside quoted fields of the last record (for line numbering). */
@@ -74,12 +79,12 @@ export class Tokenizer implements RecordSplitter {
   private readonly d0: number;
   private readonly dl: number;
 
-  constructor(private readonly delim: Buffer, private readonly quote: boolean, readonly capacity = 64) {
+  constructor(private readonly delim: Buffer | null, private readonly quote: boolean, public capacity = 64, private readonly growable = false) {
     this.start = new Int32Array(capacity);
     this.end = new Int32Array(capacity);
     this.flag = new Uint8Array(capacity);
-    this.d0 = delim[0];
-    this.dl = delim.length;
+    this.d0 = delim ? delim[0] : -1;
+    this.dl = delim ? delim.length : 0;
   }
 
   /** 1 if the delimiter is at b[p], 0 if not, -1 if b ends before that can be told. */
@@ -88,16 +93,21 @@ export class Tokenizer implements RecordSplitter {
     if (b[p] !== this.d0) return 0;
     if (dl === 1) return 1;
     if (p + dl > limit) return -1;
-    for (let k = 1; k < dl; k++) if (b[p + k] !== this.delim[k]) return 0;
+    for (let k = 1; k < dl; k++) if (b[p + k] !== this.delim![k]) return 0;
     return 1;
   }
 
   private push(nf: number, s: number, e: number, flag: number): void {
-    if (nf < this.capacity) {
-      this.start[nf] = s;
-      this.end[nf] = e;
-      this.flag[nf] = flag;
+    if (nf >= this.capacity) {
+      if (!this.growable) return;
+      const cap = this.capacity * 2;
+      const start = new Int32Array(cap), end = new Int32Array(cap), fl = new Uint8Array(cap);
+      start.set(this.start); end.set(this.end); fl.set(this.flag);
+      this.start = start; this.end = end; this.flag = fl; this.capacity = cap;
     }
+    this.start[nf] = s;
+    this.end[nf] = e;
+    this.flag[nf] = flag;
   }
 
   /**
@@ -105,6 +115,7 @@ export class Tokenizer implements RecordSplitter {
    * the record's newline, or -1 when the record may continue beyond `limit` and the file has more.
    */
   next(b: Buffer, p: number, limit: number, eof: boolean): number {
+    if (this.delim === null) return this.nextBlanks(b, p, limit, eof);
     const d0 = this.d0, dl = this.dl, quote = this.quote;
     let nf = 0;
     this.newlines = 0;
@@ -181,6 +192,33 @@ export class Tokenizer implements RecordSplitter {
       }
       this.push(nf++, p, q, 0);
       p = q + dl;
+    }
+  }
+
+  /** next() for runs of blanks (space, tab, CR) as the delimiter; no quoting; a blank line is one empty field. */
+  private nextBlanks(b: Buffer, p: number, limit: number, eof: boolean): number {
+    let nf = 0;
+    this.newlines = 0;
+    this.error = '';
+    for (;;) {
+      let c = 0;
+      while (p < limit && ((c = b[p]) === SP || c === TAB || c === CR)) p++;
+      if (p >= limit) {
+        if (!eof) return -1;
+        if (nf === 0) this.push(nf++, p, p, 0);
+        this.count = nf;
+        return limit;
+      }
+      if (c === NL) {
+        if (nf === 0) this.push(nf++, p, p, 0);
+        this.count = nf;
+        return p + 1;
+      }
+      let q = p + 1;
+      while (q < limit && (c = b[q]) !== SP && c !== TAB && c !== CR && c !== NL) q++;
+      if (q >= limit && !eof) return -1;
+      this.push(nf++, p, q, 0);
+      p = q;
     }
   }
 }

@@ -76,24 +76,27 @@ function readChunks(
 }
 
 /** Rows per byte from the first chunk, to size the columns once instead of regrowing them. */
-function estimateRows(buf: Buffer, from: number, len: number, total: number): number {
+function estimateRows(buf: Buffer, from: number, len: number, total: number, rowsPerLine: number): number {
   let lines = 0;
   for (let i = buf.indexOf(NL, from); i >= 0 && i < len; i = buf.indexOf(NL, i + 1)) lines++;
   if (lines === 0 || len - from <= 0) return 1024;
-  const est = Math.ceil((total / (len - from)) * lines * 1.03) + 16;
+  const est = Math.ceil((total / (len - from)) * lines * rowsPerLine * 1.03) + 16;
   return Math.min(Math.max(est, 16), 2 ** 31 - 1);
 }
 
 /**
  * Reads the file record by record (`splitter` finds where each ends) and calls `record(b, at)` with
  * the chunk buffer and the record's 1-based line; rows abandoned under leniency are passed over.
- * The log's columns are sized from the first chunk.
+ * The log's columns are sized from the first chunk (`rowsPerLine`: rows a line holds, on average).
  */
-export function forEachRecord(log: LogBuilder, options: ReadLogOptions, splitter: RecordSplitter, record: (b: Buffer, at: number) => void): void {
+export function forEachRecord(
+  log: LogBuilder, options: ReadLogOptions, splitter: RecordSplitter, record: (b: Buffer, at: number) => void,
+  rowsPerLine: (b: Buffer, from: number, len: number) => number = () => 1,
+): void {
   let line = 0;
   readChunks(log.path, options.chunkSize ?? DEFAULT_CHUNK, options.onProgress, (r, first) => {
     const b = r.buf;
-    if (first) log.reserve(estimateRows(b, r.pos, r.len, r.total));
+    if (first) log.reserve(estimateRows(b, r.pos, r.len, r.total, rowsPerLine(b, r.pos, r.len)));
     while (r.pos < r.len) {
       const next = splitter.next(b, r.pos, r.len, r.eof);
       if (next < 0) break;

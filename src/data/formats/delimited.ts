@@ -1,6 +1,6 @@
-// Delimited text (CSV, TSV, '::', ...) with a column mapping: the reader behind every
-// column-per-field layout (the MovieLens, RetailRocket and 30Music presets) and the generic family
-// for any other such file. Without a time column the order of a
+// Delimited text (CSV, TSV, '::', runs of blanks, ...) with a column mapping: the reader behind
+// every column-per-field layout (the MovieLens, RetailRocket, 30Music and RecBole presets, pairs in
+// file order) and the generic family for any other such file. Without a time column the order of a
 // user's rows is their order in the file.
 import { DataError } from '../errors.js';
 import type { InteractionLog } from '../types.js';
@@ -43,7 +43,8 @@ export type Role = 'user' | 'item' | 'time' | 'rating' | 'session' | 'event';
 
 /** Everything the delimited reader needs, with columns still possibly by name (resolved against the header). */
 export interface DelimitedSpec {
-  delimiter: string;
+  /** null: runs of blanks (spaces, tabs). */
+  delimiter: string | null;
   quote: boolean;
   /** 'required': the first line must be a header; 'optional': taken as one when it holds the expected names. */
   header: 'none' | 'required' | 'optional';
@@ -64,7 +65,7 @@ export interface DelimitedSpec {
 
 /** The spec of a published layout: its column names, the role of each (null: not read), its time unit. */
 export function preset(
-  delimiter: string, header: DelimitedSpec['header'], names: string[], roles: (Role | null)[], timeUnit: TimeUnit, quote = false,
+  delimiter: string | null, header: DelimitedSpec['header'], names: string[], roles: (Role | null)[], timeUnit: TimeUnit, quote = false,
 ): DelimitedSpec {
   const columns: Partial<Record<Role, ColumnRef>> = {};
   const fieldNames: Partial<Record<Role, string>> = {};
@@ -80,7 +81,7 @@ export function preset(
 // ---- the reader ----
 
 export function readDelimited(path: string, spec: DelimitedSpec, options: ReadLogOptions): InteractionLog {
-  const tok = new Tokenizer(Buffer.from(spec.delimiter, 'utf8'), spec.quote);
+  const tok = new Tokenizer(spec.delimiter === null ? null : Buffer.from(spec.delimiter, 'utf8'), spec.quote);
   const hasRating = spec.columns.rating !== undefined || spec.events !== null;
   const log = new LogBuilder(path, options.lenient ?? false, hasRating, spec.columns.session !== undefined,
     spec.columns.time === undefined ? 'file' : 'time');

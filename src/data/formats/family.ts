@@ -85,3 +85,13 @@ export function checkDelimiter(delimiter: unknown, fail: (detail: string) => nev
   return delimiter as string;
 }
 
+/** Fields per line when every field of every line is a non-negative integer (split by `delimiter`, null: blanks), else null. */
+export function integerFieldCounts(lines: readonly string[], delimiter: string | null): number[] | null {
+  const counts: number[] = [];
+  for (const line of lines) {
+    const fields = delimiter === null ? line.trim().split(/[ \t\r]+/) : line.split(delimiter).map((f) => f.trim());
+    if (!fields.every((f) => /^\d+$/.test(f))) return null;
+    counts.push(fields.length);
+  }
+  return counts;
+}

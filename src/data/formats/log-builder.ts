@@ -177,6 +177,7 @@ export const SKIP_REASONS = {
   columns: 'wrong column count',
   quoting: 'malformed quoting',
   empty: 'empty id',
+  noItems: 'no items',
   time: 'bad time',
   rating: 'bad rating',
   event: 'unknown event',

@@ -9,19 +9,27 @@ import { delimited } from './delimited.js';
 import type { FormatFamily, LogReader } from './family.js';
 import { jsonLines } from './jsonl.js';
 import { movielens } from './movielens.js';
+import { pairs } from './pairs.js';
+import { recbole } from './recbole.js';
 import { retailrocket } from './retailrocket.js';
 import { thirtyMusic } from './thirty-music.js';
+import { userPerLine } from './user-per-line.js';
 
-/** Detection order: the published layouts by their names and headers, JSON Lines, generic headers. */
-const FAMILIES = [movielens, thirtyMusic, retailrocket, jsonLines, delimited] as unknown as FormatFamily[];
+/**
+ * Detection order: the published layouts by their names and headers, typed RecBole headers, JSON
+ * Lines, generic headers, and last the headerless id lists (whose only clue is that every field is
+ * an integer).
+ */
+const FAMILIES = [movielens, thirtyMusic, retailrocket, recbole, jsonLines, delimited, pairs, userPerLine] as unknown as FormatFamily[];
 
 function familyOf(kind: string): FormatFamily | undefined {
   return FAMILIES.find((f) => (f.kinds as readonly string[]).includes(kind));
 }
 
 const NAMES = FAMILIES.flatMap((f) => f.names);
+/** Published layouts first, as before the file-order formats existed. */
 const ORDER = ['movielens-100k', 'movielens-1m', 'movielens-10m', 'movielens-latest', 'movielens-20m', 'movielens-25m', 'movielens-32m',
-  'movielens-2k', 'retailrocket', '30music'];
+  'movielens-2k', 'retailrocket', '30music', 'pairs', 'user-per-line', 'recbole'];
 
 /** Names accepted by `formatByName` (for a command line), each with what it reads. */
 export const FORMAT_NAMES: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(
