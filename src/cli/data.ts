@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { DATASETS, fetchDataset, type DatasetName } from '../data/fetch.js';
-import { formatByName, type ColumnMapping, type LogFormat } from '../data/formats.js';
+import { FORMAT_NAMES, formatByName, type ColumnMapping, type LogFormat } from '../data/formats.js';
 import { prepareDataset, type PrepareOptions, type PreparedData } from '../data/prepare.js';
 import { defaultCacheDir, openSource } from '../data/source.js';
 import { datasetStats, formatStats } from '../data/stats.js';
@@ -25,25 +25,30 @@ function number(value: string): number {
   return n;
 }
 
-/** 'user=0,item=1,time=3,rating=2' or 'user=userId,item=movieId,time=ts' */
+/** 'user=0,item=1,time=3,rating=2' or 'user=userId,item=movieId,time=ts'; without time= the file's row order is the order. */
 function columnMapping(value: string): ColumnMapping {
   const m: Record<string, string | number> = {};
   for (const part of value.split(',')) {
     const [k, v] = part.split('=');
     if (!['user', 'item', 'time', 'rating', 'session'].includes(k) || !v)
-      throw new InvalidArgumentError(`bad column mapping '${part}': use user=,item=,time= and optionally rating=,session= (names or 0-based indexes)`);
+      throw new InvalidArgumentError(`bad column mapping '${part}': use user=,item= and optionally time=,rating=,session= (names or 0-based indexes)`);
     m[k] = /^\d+$/.test(v) ? Number(v) : v;
   }
-  for (const need of ['user', 'item', 'time']) if (!(need in m)) throw new InvalidArgumentError(`the column mapping needs '${need}='`);
+  for (const need of ['user', 'item']) if (!(need in m)) throw new InvalidArgumentError(`the column mapping needs '${need}='`);
   return m as unknown as ColumnMapping;
+}
+
+/** The --format names, for help texts. */
+export function formatNamesHelp(): string {
+  return Object.entries(FORMAT_NAMES).map(([name, reads]) => `  ${name.padEnd(17)} ${reads}`).join('\n');
 }
 
 /** The options every command that reads data shares (prepare, stats, and later train/search). */
 export function addDataOptions(cmd: Command): Command {
   return cmd
-    .option('--format <name>', 'log format (default: detected); e.g. movielens-1m, retailrocket, 30music')
-    .option('--columns <mapping>', 'generic CSV/TSV: user=,item=,time=[,rating=][,session=] by header name or 0-based index', columnMapping)
-    .option('--delimiter <text>', 'generic files: the field delimiter', ',')
+    .option('--format <name>', `log format (default: detected): ${Object.keys(FORMAT_NAMES).join(', ')}`)
+    .option('--columns <mapping>', 'generic CSV/TSV: user=,item=[,time=][,rating=][,session=] by header name or 0-based index; without time= the order is the file\'s', columnMapping)
+    .option('--delimiter <text>', "the field delimiter: generic files (default ','), pairs and user-per-line (default: runs of blanks)")
     .option('--no-header', 'generic files: the first line is data, not a header')
     .addOption(new Option('--time-format <kind>', 'generic files: how times are written').choices(['number', 'iso']).default('number'))
     .option('--lenient', 'skip malformed rows (counted and reported) instead of stopping at the first')
@@ -64,11 +69,14 @@ export function addDataOptions(cmd: Command): Command {
 }
 
 function logFormatFrom(o: Record<string, unknown>): LogFormat | undefined {
+  const delimiter = o.delimiter === undefined ? undefined : o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : String(o.delimiter);
   if (o.columns) {
-    const delimiter = o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : String(o.delimiter);
-    return { kind: 'delimited', delimiter, header: o.header !== false, columns: o.columns as ColumnMapping, timeFormat: o.timeFormat as 'number' | 'iso' };
+    return { kind: 'delimited', delimiter: delimiter ?? ',', header: o.header !== false, columns: o.columns as ColumnMapping, timeFormat: o.timeFormat as 'number' | 'iso' };
   }
-  return o.format ? formatByName(String(o.format)) : undefined;
+  if (!o.format) return undefined;
+  const format = formatByName(String(o.format));
+  if ((format.kind === 'pairs' || format.kind === 'user-per-line') && delimiter !== undefined) format.delimiter = delimiter;
+  return format;
 }
 
 export function prepareOptionsFrom(o: Record<string, unknown>): PrepareOptions {
@@ -114,7 +122,9 @@ export async function loadData(source: string, o: Record<string, unknown>, log: 
 }
 
 export function dataCommand(): Command {
-  const data = new Command('data').description('download, prepare and describe interaction data');
+  const data = new Command('data').description('download, prepare and describe interaction data')
+    .addHelpText('after', `\nLog formats (--format; detected from the file when its name and first lines tell):\n${formatNamesHelp()}\n` +
+      '  (any other CSV/TSV: --columns user=,item=[,time=]; JSON Lines: detected by its keys)');
 
   data.command('fetch')
     .description(`download a public data set into the cache (${Object.keys(DATASETS).join(', ')})`)
@@ -143,7 +153,7 @@ export function dataCommand(): Command {
     .addHelpText('after', '\nExample:\n  adarec data stats ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5')
     .action(async (source: string, o) => {
       const { data: d } = await loadData(source, o);
-      console.log(formatStats(datasetStats(d.dataset, o.top)));
+      console.log(formatStats(datasetStats(d.dataset, o.top, d.manifest.order)));
     });
 
   return data;

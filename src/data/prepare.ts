@@ -41,6 +41,11 @@ export interface PreparedManifest {
   key: string;
   sourceHash: string;
   sourceDescription: string;
+  /**
+   * Where the order of each sequence comes from: 'time' (the log's times) or 'file' (the log has
+   * no times: positions in the file, so no ties). Caches written before this field are 'time'.
+   */
+  order: 'time' | 'file';
   options: CanonicalPrepareOptions;
   counts: {
     sequences: number;
@@ -122,8 +127,10 @@ export function prepareDataset(input: PrepareInput, options: PrepareOptions, cac
     }
   }
   const log = input.log();
+  if (log.order === 'file' && options.split.kind === 'temporal')
+    warn(`${log.source} has no times (its order is the file's): the temporal split cuts it by position in the file`);
   const built = buildPrepared(log, options);
-  const manifest = makeManifest(key, input, options, built, log.skipped, (hooks.now ?? (() => new Date()))());
+  const manifest = makeManifest(key, input, options, built, log, (hooks.now ?? (() => new Date()))());
   const data: PreparedData = { manifest, ...built };
   try {
     mkdirSync(cacheDir, { recursive: true });
@@ -154,12 +161,13 @@ export function buildPrepared(log: InteractionLog, options: PrepareOptions): { d
 }
 
 function makeManifest(key: string, input: PrepareInput, options: PrepareOptions, b: ReturnType<typeof buildPrepared>,
-  skipped: Record<string, number>, now: Date): PreparedManifest {
+  log: InteractionLog, now: Date): PreparedManifest {
   return {
     formatVersion: CACHE_FORMAT_VERSION,
     key,
     sourceHash: input.sourceHash,
     sourceDescription: input.sourceDescription,
+    order: log.order ?? 'time',
     options: canonicalOptions(options),
     counts: {
       sequences: b.dataset.offsets.length - 1,
@@ -170,7 +178,7 @@ function makeManifest(key: string, input: PrepareInput, options: PrepareOptions,
       test: b.split.test.targets.length,
       negativesPerSequence: b.negatives?.count ?? 0,
     },
-    skipped: { ...skipped },
+    skipped: { ...log.skipped },
     createdAt: now.toISOString(),
   };
 }
@@ -212,6 +220,7 @@ export function loadPrepared(path: string, key?: string): PreparedData {
   const examples = (part: string): EvalExamples =>
     ({ sequence: int(`${part}.sequence`), inputs: int(`${part}.inputs`), offsets: int(`${part}.offsets`), targets: int(`${part}.targets`) });
   const negativesCount = m.counts?.negativesPerSequence ?? 0;
+  m.order ??= 'time'; // written before logs without times existed
   const data: PreparedData = {
     manifest: m,
     dataset: { numItems: itemKeys.length, items: int('dataset.items'), times: f64('dataset.times'), offsets: int('dataset.offsets'), itemKeys, sequenceKeys },

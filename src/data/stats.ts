@@ -14,12 +14,15 @@ export interface DatasetStats {
   topItems: { item: number; key: string; count: number }[];
   /** Interactions with the same timestamp as the one before them in their sequence (their order is the log's). */
   tiedWithPrevious: number;
+  /** 'file': the log has no times and each sequence is in file order (so nothing ties); 'time': ordered by the log's times. */
+  order: 'time' | 'file';
 }
 
 /** Above this share of tied interactions `formatStats` suggests `--shuffle-ties`. */
 const TIED_HINT_SHARE = 0.1;
 
-export function datasetStats(ds: SequenceDataset, topK = 10): DatasetStats {
+/** `order`: where the sequences' order came from (the prepared manifest's `order`). */
+export function datasetStats(ds: SequenceDataset, topK = 10, order: 'time' | 'file' = 'time'): DatasetStats {
   const S = ds.offsets.length - 1, n = ds.items.length;
   const lengths = new Int32Array(S);
   for (let s = 0; s < S; s++) lengths[s] = ds.offsets[s + 1] - ds.offsets[s];
@@ -54,6 +57,7 @@ export function datasetStats(ds: SequenceDataset, topK = 10): DatasetStats {
     histogram,
     topItems: top,
     tiedWithPrevious: tiedItemCount(ds),
+    order,
   };
 }
 
@@ -69,10 +73,12 @@ export function formatStats(st: DatasetStats): string {
     ['length mean', st.length.mean.toFixed(1)],
     ['length p90', fmtInt(st.length.p90)],
     ['length max', fmtInt(st.length.max)],
-    ['same time as previous', `${fmtInt(st.tiedWithPrevious)} (${st.interactions ? ((100 * st.tiedWithPrevious) / st.interactions).toFixed(1) : '0.0'}%)`],
   ];
+  if (st.order === 'time')
+    rows.push(['same time as previous', `${fmtInt(st.tiedWithPrevious)} (${st.interactions ? ((100 * st.tiedWithPrevious) / st.interactions).toFixed(1) : '0.0'}%)`]);
   const out = [table(rows)];
-  if (st.interactions && st.tiedWithPrevious / st.interactions > TIED_HINT_SHARE)
+  if (st.order === 'file') out.push('', 'order: file order (no timestamps: each user\'s interactions are in the order of the file, so none tie)');
+  else if (st.interactions && st.tiedWithPrevious / st.interactions > TIED_HINT_SHARE)
     out.push('', 'Many interactions share their timestamp with the one before: their order is the log\'s.',
       'If that order is arbitrary, `adarec train --shuffle-ties` draws it anew each epoch.');
   if (st.histogram.length) {

@@ -10,8 +10,14 @@ export interface InteractionLog {
   source: string;
   user: Int32Array;
   item: Int32Array;
-  /** Seconds (or any monotone unit) as in the file. */
+  /** Seconds (or any monotone unit) as in the file; for a log without times, each row's position (see `order`). */
   time: Float64Array;
+  /**
+   * Where the order of a sequence's rows comes from: 'time', the file's time column (rows of equal
+   * time keep their file order), or 'file': the log has no times, `time` is each row's position in
+   * the file, and no two rows tie. Absent: 'time'.
+   */
+  order?: 'time' | 'file';
   /** Explicit rating or event weight, when the format has one. */
   rating: Float32Array | null;
   /** Session index (into sessionKeys) for session logs; null when a sequence is a user's history. */
