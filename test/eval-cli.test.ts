@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareOptionsFrom } from '../src/cli/data.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'adarec-eval-cli-'));
@@ -72,6 +73,21 @@ describe('adarec eval', () => {
     assert.doesNotMatch(search.err, /    at /, 'no stack trace');
     const nothing = adarec('eval', '--run', dir);
     assert.match(nothing.err, /is not a finished run of adarec train or a stage folder of adarec run \(no data\.json\)/);
+  });
+
+  it('--preset: the protocols of the papers set the negatives, the validation protocol and the default of eval', () => {
+    const run = join(dir, 'preset'), config = join(dir, 'nin.json');
+    writeFileSync(config, JSON.stringify({ model: { kind: 'nextitnet', hidden: 8, dilations: [1, 2] } }));
+    const data = ['--data', 'synthetic:users=60,items=150,seed=7', '--cache-dir', dir];
+    const r = adarec('train', ...data, '--preset', 'sasrec', '--config', config, '--epochs', '1', '--out', run);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).validation.protocol, 'sampled');
+    assert.match(adarec('eval', '--run', run, '--no-baselines').out, /^60 test examples, sampled ranking/m);
+    assert.match(adarec('eval', '--run', run, '--no-baselines', '--protocol', 'full').out, /^60 test examples, full ranking/m);
+    for (const [preset, strategy] of [['sasrec', 'uniform'], ['bert4rec', 'popularity'], ['full', 'uniform']] as const)
+      assert.equal(prepareOptionsFrom({ preset, negatives: 100, negativesSeed: 1 }).negatives?.strategy, strategy, preset);
+    assert.equal(prepareOptionsFrom({ preset: 'bert4rec', negatives: 100, negativeStrategy: 'uniform', negativesSeed: 1 }).negatives?.strategy, 'uniform', 'an explicit strategy wins');
+    assert.match(adarec('train', ...data, '--preset', 'nope', '--config', config).err, /--preset.*nope.*Allowed choices are full, sasrec, bert4rec/);
   });
 
   it('adarec train --dropout and --shuffle-ties set their keys over the config file, and a bad rate is named', () => {

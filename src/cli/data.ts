@@ -38,6 +38,26 @@ function columnMapping(value: string): ColumnMapping {
   return m as unknown as ColumnMapping;
 }
 
+/**
+ * The field's evaluation protocols (--preset). Each sets how the fixed negatives are drawn and
+ * which protocol validation and `adarec eval` use unless told otherwise; the split is
+ * leave-one-out in all three.
+ */
+export const PROTOCOL_PRESETS = {
+  /** Rank the target among all items (adarec's default; RecBole's full ranking). */
+  full: { strategy: 'uniform', protocol: 'full', source: 'full ranking, leave-one-out' },
+  /** Kang & McAuley, SASRec (ICDM 2018), section IV-B: 100 negatives uniform over items the user never interacted with. */
+  sasrec: { strategy: 'uniform', protocol: 'sampled', source: 'SASRec (Kang & McAuley, ICDM 2018): 100 uniform negatives the user never interacted with' },
+  /** Sun et al., BERT4Rec (CIKM 2019), section 4.1: 100 negatives sampled by popularity. */
+  bert4rec: { strategy: 'popularity', protocol: 'sampled', source: 'BERT4Rec (Sun et al., CIKM 2019): 100 negatives drawn by popularity' },
+} as const;
+export type ProtocolPreset = keyof typeof PROTOCOL_PRESETS;
+
+/** The protocol a command uses when --protocol is not given: the preset's, else full ranking. */
+export function presetProtocol(o: Record<string, unknown>): 'full' | 'sampled' {
+  return o.preset ? PROTOCOL_PRESETS[o.preset as ProtocolPreset].protocol : 'full';
+}
+
 /** The --format names, for help texts. */
 export function formatNamesHelp(): string {
   return Object.entries(FORMAT_NAMES).map(([name, reads]) => `  ${name.padEnd(17)} ${reads}`).join('\n');
@@ -63,7 +83,8 @@ export function addDataOptions(cmd: Command): Command {
     .option('--valid-fraction <f>', 'temporal: share of the latest interactions for validation', fraction, 0.1)
     .option('--test-fraction <f>', 'temporal: share of the latest interactions for test', fraction, 0.1)
     .option('--negatives <n>', 'sampled evaluation: fixed random negatives per sequence (0 = none)', (v) => (v === '0' ? 0 : positiveInt(v)), 100)
-    .addOption(new Option('--negative-strategy <s>', 'how negatives are drawn').choices(['uniform', 'popularity']).default('uniform'))
+    .addOption(new Option('--preset <name>', 'evaluation protocol of a paper: full (all items), sasrec (100 uniform negatives, sampled validation), bert4rec (100 negatives by popularity, sampled validation)').choices(Object.keys(PROTOCOL_PRESETS)))
+    .addOption(new Option('--negative-strategy <s>', 'how negatives are drawn (default: uniform, or the preset\'s)').choices(['uniform', 'popularity']))
     .option('--negatives-seed <n>', 'seed for the fixed negatives', (v) => Number(v), 42)
     .option('--cache-dir <dir>', 'where downloads and prepared data are kept (env ADAREC_CACHE_DIR)', defaultCacheDir());
 }
@@ -91,7 +112,10 @@ export function prepareOptionsFrom(o: Record<string, unknown>): PrepareOptions {
     bySession: o.bySession === true,
     minSequenceLength: o.minLength as number | undefined,
     split,
-    negatives: o.negatives ? { count: o.negatives as number, strategy: o.negativeStrategy as 'uniform' | 'popularity' } : null,
+    negatives: o.negatives ? {
+      count: o.negatives as number,
+      strategy: (o.negativeStrategy ?? (o.preset ? PROTOCOL_PRESETS[o.preset as ProtocolPreset].strategy : 'uniform')) as 'uniform' | 'popularity',
+    } : null,
     seed: o.negativesSeed as number,
   };
 }

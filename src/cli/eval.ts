@@ -12,7 +12,7 @@ import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { DEFAULT_KS, parseMetric } from '../eval/metrics.js';
 import { loadTrainedModel, type TrainedModel } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { loadData } from './data.js';
+import { loadData, presetProtocol } from './data.js';
 import type { RunData } from './train.js';
 
 const RESAMPLES = 2000;
@@ -45,7 +45,7 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('evaluate trained runs on their test split, beside the most-popular and item-transition baselines')
     .requiredOption('--run <dirs...>', 'run folders written by adarec train (several: e.g. seeds of one config, on the same data)')
-    .addOption(new Option('--protocol <p>', 'full ranking over all items, or the fixed 100 sampled negatives').choices(['full', 'sampled']).default('full'))
+    .addOption(new Option('--protocol <p>', 'full ranking over all items, or the fixed 100 sampled negatives (default: full, or the run\'s --preset)').choices(['full', 'sampled']))
     .addOption(new Option('--split <s>', 'which examples').choices(['test', 'valid']).default('test'))
     .option('--exclude-seen', 'full ranking: items already in the input do not compete')
     .option('--checkpoint <name>', 'best or last', 'best')
@@ -69,7 +69,7 @@ export function evalCommand(): Command {
             `(the data of ${runs[0].dir}) now prepares to ${data.manifest.key.slice(0, 12)}`);
       const examples = o.split === 'test' ? data.split.test : data.split.valid;
       const vocab = data.dataset.numItems + 1;
-      const protocol = o.protocol as Protocol;
+      const protocol = (o.protocol ?? presetProtocol(runData.options)) as Protocol;
       const options = { protocol, negatives: data.negatives ?? undefined, excludeSeen: o.excludeSeen === true };
       const row = (name: string, metrics: Record<string, number>): string[] => [name, ...COLUMNS.map((c) => metrics[c].toFixed(4))];
 

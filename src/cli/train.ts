@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { MODEL_KINDS, parseTrainConfig, train } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/config-file.js';
-import { addDataOptions, loadData, positiveInt } from './data.js';
+import { addDataOptions, loadData, positiveInt, presetProtocol } from './data.js';
 
 /** What a run folder records about its data, so that `adarec eval --run` reloads the same split. */
 export interface RunData {
@@ -28,7 +28,8 @@ function configFromOptions(o: Record<string, unknown>): unknown {
   if (o.lr !== undefined) merged.optimizer = { ...(merged.optimizer ?? {}), lr: o.lr };
   if (o.patience !== undefined || o.metric !== undefined)
     merged.earlyStopping = { ...(merged.earlyStopping ?? {}), ...(o.patience !== undefined ? { patience: o.patience } : {}), ...(o.metric ? { metric: o.metric } : {}) };
-  if (o.protocol !== undefined) merged.validation = { ...(merged.validation ?? {}), protocol: o.protocol };
+  const protocol = o.protocol ?? (o.preset ? presetProtocol(o) : undefined);
+  if (protocol !== undefined) merged.validation = { ...(merged.validation ?? {}), protocol };
   return merged;
 }
 
@@ -68,7 +69,7 @@ export function trainCommand(): Command {
 }
 
 const DATA_KEYS = ['format', 'columns', 'delimiter', 'header', 'timeFormat', 'lenient', 'minRating', 'kCore', 'kCoreMode', 'duplicates', 'bySession',
-  'minLength', 'split', 'chunkLength', 'validFraction', 'testFraction', 'negatives', 'negativeStrategy', 'negativesSeed', 'cacheDir'];
+  'minLength', 'split', 'chunkLength', 'validFraction', 'testFraction', 'negatives', 'preset', 'negativeStrategy', 'negativesSeed', 'cacheDir'];
 
 function dataOptions(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(DATA_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
