@@ -1,4 +1,6 @@
-"""PyTorch reference for adarec's benchmarks: the same NextItNet as src/models/nextitnet.ts, driven
+"""PyTorch reference for adarec's benchmarks: the same NextItNet as src/models/nextitnet.ts (and the
+same SASRec / BERT4Rec as src/models/transformer-recommender.ts: "model": "sasrec" | "bert4rec" with
+"heads", "blocks", "ffnMultiplier", "dropout" in init), driven
 over stdin/stdout by bench/*.ts so that both engines run interleaved in one script.
 
 Protocol: one JSON command per line in, one JSON answer per line out.
@@ -51,6 +53,59 @@ class NextItNet(nn.Module):
         return self.out(self.hidden(ids)[:, -1])
 
 
+class TransformerBlock(nn.Module):
+    """src/models/transformer-block.ts: x + a * Dropout(Attention(LN(x))), then x + b * Dropout(FFN(LN(x)))."""
+    def __init__(self, C, heads, ffn, dropout, causal, residual):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.q, self.k, self.v, self.o = (nn.Linear(C, C) for _ in range(4))
+        self.ffn_in, self.ffn_out = nn.Linear(C, C * ffn), nn.Linear(C * ffn, C)
+        self.drop = nn.Dropout(dropout)
+        learned = residual == 'learned'
+        self.sa = nn.Parameter(torch.zeros(1)) if learned else None
+        self.sf = nn.Parameter(torch.zeros(1)) if learned else None
+
+    def attention(self, x, keep):  # keep [B, 1, T, T] bool: which keys a query sees
+        B, T, C = x.shape
+        H, Dh = self.heads, C // self.heads
+        q, k, v = (m(x).view(B, T, H, Dh).transpose(1, 2) for m in (self.q, self.k, self.v))
+        s = (q @ k.transpose(-1, -2)) / Dh ** 0.5
+        p = torch.softmax(s.masked_fill(~keep, float('-inf')), -1).nan_to_num(0.0)  # no visible key: zeros
+        return self.o((p @ v).transpose(1, 2).reshape(B, T, C))
+
+    def forward(self, x, keep):
+        a = self.drop(self.attention(self.ln1(x), keep))
+        x = x + (a * self.sa if self.sa is not None else a)
+        h = self.drop(self.ffn_out(F.relu(self.ffn_in(self.ln2(x)))))
+        return x + (h * self.sf if self.sf is not None else h)
+
+
+class TransformerRecommender(nn.Module):
+    """src/models/transformer-recommender.ts: SASRec (causal) or BERT4Rec (bidirectional, [MASK] = id V)."""
+    def __init__(self, V, T, C, heads, blocks, ffn, dropout, causal, residual, extra):
+        super().__init__()
+        self.causal = causal
+        self.emb, self.pos = nn.Embedding(V + extra, C), nn.Embedding(T, C)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList([TransformerBlock(C, heads, ffn, dropout, causal, residual) for _ in range(blocks)])
+        self.ln = nn.LayerNorm(C)
+        self.out = nn.Linear(C, V)
+
+    def hidden(self, ids):
+        B, T = ids.shape
+        keep = (ids != 0)[:, None, None, :]
+        if self.causal:
+            keep = keep & torch.ones(T, T, dtype=torch.bool).tril()[None, None]
+        x = self.drop(self.emb(ids) + self.pos(torch.arange(T))[None])
+        for b in self.blocks:
+            x = b(x, keep)
+        return self.ln(x)
+
+    def forward(self, ids):
+        return self.out(self.hidden(ids))
+
+
 def make_batch(B, T, V, g):
     seq = torch.zeros(B, T + 1, dtype=torch.long)
     for b in range(B):
@@ -60,12 +115,18 @@ def make_batch(B, T, V, g):
 
 
 def train_on(state, inp, tgt):
-    """One timed training step (forward, cross-entropy ignoring pad 0, backward, Adam)."""
+    """One timed training step (forward, cross-entropy ignoring pad 0, backward, Adam). Transformers
+    run the output layer at target positions only, as a careful PyTorch implementation (and ours) does."""
     model, opt = state['model'], state['opt']
     model.train()
     t = time.perf_counter()
     opt.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
+    if isinstance(model, TransformerRecommender):
+        h, flat = model.hidden(inp), tgt.reshape(-1)
+        rows = flat.nonzero().squeeze(1)
+        loss = F.cross_entropy(model.out(h.reshape(-1, h.shape[-1])[rows]), flat[rows])
+    else:
+        loss = F.cross_entropy(model(inp).reshape(-1, state['V']), tgt.reshape(-1), ignore_index=0)
     loss.backward()
     opt.step()
     return {'ms': (time.perf_counter() - t) * 1e3, 'loss': loss.item()}
@@ -103,7 +164,12 @@ def main():
         reply = start_torch(msg)
         g = torch.Generator().manual_seed(7)
         V, B, T = msg['vocab'], msg['batch'], msg['length']
-        model = NextItNet(V, msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
+        kind = msg.get('model', 'nextitnet')
+        if kind == 'nextitnet':
+            model = NextItNet(V, msg['hidden'], msg['dilations'], msg['kernel'], msg['residual'])
+        else:
+            model = TransformerRecommender(V, T, msg['hidden'], msg['heads'], msg['blocks'], msg['ffnMultiplier'], msg['dropout'],
+                                           kind == 'sasrec', msg['residual'], 1 if kind == 'bert4rec' else 0)
         state.update(model=model, V=V, opt=torch.optim.Adam(model.parameters(), lr=1e-3), batch=make_batch(B, T, V, g))
         return reply
 

@@ -63,6 +63,8 @@ ADAREC_CLONES double crossEntropyKernel(const float* logits, const int32_t* labe
     }
     ++used;
     const float m = rowMax(l, V);
+    // read before the gradient is written: grad may be the logits' own buffer (crossEntropy's consume)
+    const double picked = label >= 0 && label < V ? l[label] : NAN;  // the reference reads undefined
     double s;
     if (grad) {
       float* g = grad + r * V;
@@ -75,7 +77,6 @@ ADAREC_CLONES double crossEntropyKernel(const float* logits, const int32_t* labe
 #pragma omp simd reduction(+ : s) simdlen(16)
       for (int64_t j = 0; j < V; ++j) s += fexp(l[j] - m);
     }
-    const double picked = label >= 0 && label < V ? l[label] : NAN;  // the reference reads undefined
     loss += static_cast<double>(m) + std::log(s) - picked;
   }
   *count = used;

@@ -106,6 +106,8 @@ describe('loss gradients', () => {
     const labels = tensor(new Int32Array([0, 3, 6, 1, 0, 2]), [2, 3], 'int32');
     gradcheck('crossEntropy', (t) => F.crossEntropy(t, labels, 0), [logits]);
     gradcheck('crossEntropy scaled', (t) => F.mulScalar(F.crossEntropy(t, labels, 0), 3), [logits]);
+    // consume: the gradient goes over a temporary's buffer (here the product, fed only to the loss)
+    gradcheck('crossEntropy consuming its logits', (t) => F.crossEntropy(F.mulScalar(t, 2), labels, 0, true), [logits]);
   });
   it('distillation KL with temperature and mask', () => {
     const s = param64([4, 6], 32, -2, 2), t = param64([4, 6], 33, -2, 2);

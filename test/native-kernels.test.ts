@@ -541,6 +541,19 @@ describe('native kernels', { skip }, () => {
       assert.deepEqual(z2, z1);
       close(h2, h1, 'CE grad, all ignored', 0);
     });
+    it('the gradient written over the logits themselves (crossEntropy consume) equals a separate buffer', () => {
+      const R = 9, V = 257, logits = rnd(R * V, -8, 8);
+      const labels = ints(R, 0, V);
+      labels[2] = 0;
+      for (const k of [js, nat()]) {
+        const [g] = outs(R * V);
+        const separate = k.softmaxCrossEntropy(logits, labels, R, V, 0, g, 0.5);
+        const own = Float32Array.from(logits);
+        const inPlace = k.softmaxCrossEntropy(own, labels, R, V, 0, own, 0.5);
+        assert.deepEqual(inPlace, separate);
+        close(own, g, 'CE grad in place', 0);
+      }
+    });
   });
 
   describe('distillKL', () => {

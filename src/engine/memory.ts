@@ -1,4 +1,4 @@
-// Memory management: a pool of typed-array buffers keyed by dtype and length, reference-counted
+// Memory management: a pool of typed-array buffers keyed by dtype and size class, reference-counted
 // storages shared by views, and `tidy` scopes that release every tensor created inside them.
 // In steady-state training each step asks for the same sizes as the last one, so the pool serves
 // them all and the step allocates (almost) nothing.
@@ -19,7 +19,23 @@ export function dtypeOf(a: AnyArray): DType {
   return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
 }
 
-/** Free buffers by dtype and exact length. Buffers come back uninitialised (callers write them fully). */
+/**
+ * The capacity a request of n elements is served from: n itself up to 16, else n rounded up to
+ * the next m * 2^k with m in 8..15 (at most 12.5% more). Steps whose sizes vary a little (the
+ * positions with a target, a batch cut to its longest input) then reuse the same buffers instead
+ * of filling the pool with one buffer per size.
+ */
+export function sizeClass(n: number): number {
+  if (n <= 16) return n;
+  const k = Math.floor(Math.log2(n)) - 3;
+  const unit = 2 ** k;
+  return Math.ceil(n / unit) * unit;
+}
+
+/**
+ * Free buffers by dtype and size class. A buffer is handed out as a view of exactly the length
+ * asked for over a buffer of its class, and comes back uninitialised (callers write it fully).
+ */
 class BufferPool {
   private free = new Map<string, AnyArray[]>();
   private pooledBytes = 0;
@@ -28,21 +44,24 @@ class BufferPool {
   stats = { allocated: 0, reused: 0, allocatedBytes: 0 };
 
   acquire(dtype: DType, n: number): AnyArray {
-    const list = this.free.get(dtype + n);
-    const buf = list?.pop();
+    const cls = sizeClass(n);
+    const buf = this.free.get(dtype + cls)?.pop();
     if (buf) {
       this.pooledBytes -= buf.byteLength;
       this.stats.reused++;
-      return buf;
+      return buf.length === n ? buf : buf.subarray(0, n);
     }
     this.stats.allocated++;
-    this.stats.allocatedBytes += n * (dtype === 'float64' ? 8 : 4);
-    return makeArray(dtype, n);
+    this.stats.allocatedBytes += cls * (dtype === 'float64' ? 8 : 4);
+    const whole = makeArray(dtype, cls);
+    return cls === n ? whole : whole.subarray(0, n);
   }
 
-  release(buf: AnyArray): void {
+  release(view: AnyArray): void {
+    const dtype = dtypeOf(view);
+    const buf = view.byteLength === view.buffer.byteLength ? view : viewOf(dtype, view.buffer);
     if (this.pooledBytes + buf.byteLength > this.capacityBytes) return;
-    const key = dtypeOf(buf) + buf.length;
+    const key = dtype + buf.length;
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
     list.push(buf);
@@ -57,6 +76,14 @@ class BufferPool {
 
   get bytesPooled(): number {
     return this.pooledBytes;
+  }
+}
+
+function viewOf(dtype: DType, buffer: ArrayBufferLike): AnyArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(buffer);
+    case 'float64': return new Float64Array(buffer);
+    case 'int32': return new Int32Array(buffer);
   }
 }
 

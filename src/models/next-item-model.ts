@@ -49,10 +49,11 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
     const tv = targets.values;
     let n = 0;
     for (let i = 0; i < tv.length; i++) if (tv[i] !== 0) n++;
-    if (n === B * T || n === 0) return F.crossEntropy(this.output.forward(h), targets, 0);
+    // the logits feed only the loss: it writes their gradient over them (consume)
+    if (n === B * T || n === 0) return F.crossEntropy(this.output.forward(h), targets, 0, true);
     const rows = new Int32Array(n), labels = new Int32Array(n);
     for (let i = 0, j = 0; i < tv.length; i++) if (tv[i] !== 0) { rows[j] = i; labels[j++] = tv[i]; }
     const picked = F.embedding(F.reshape(h, [B * T, C]), tensor(rows, [n], 'int32'));
-    return F.crossEntropy(this.output.forward(picked), tensor(labels, [n], 'int32'), 0);
+    return F.crossEntropy(this.output.forward(picked), tensor(labels, [n], 'int32'), 0, true);
   }
 }

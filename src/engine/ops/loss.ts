@@ -15,8 +15,10 @@ function scaledBy(grad: Tensor, gy: Tensor): Tensor {
 /**
  * Mean softmax cross-entropy of logits [..., V] against int32 labels [...], skipping positions whose
  * label is ignoreIndex (padding). Returns a scalar; 0 when every position is ignored.
+ * `consume`: the logits are a temporary nothing else reads (the output layer's result, fed only
+ * here); their buffer then receives the gradient, saving one [..., V] buffer, the largest of a step.
  */
-export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = 0): Tensor {
+export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = 0, consume = false): Tensor {
   assertSameFloat('crossEntropy', logits);
   const [R, V] = rowsCols(logits.shape);
   const lv = ivals(labels, 'crossEntropy labels');
@@ -26,7 +28,8 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = 0): T
   let count = 0;
   for (let i = 0; i < R; i++) if (lv[i] !== ignoreIndex) count++;
   const wantGrad = logits.requiresGrad;
-  const grad = wantGrad ? empty(logits.shape, logits.dtype) : null;
+  // consume: the gradient is written over the logits (a view of their storage), no second buffer
+  const grad = !wantGrad ? null : consume && logits.isContiguous ? logits.view(logits.shape, logits.strides, logits.offset) : empty(logits.shape, logits.dtype);
   const r = kernels().softmaxCrossEntropy(fvals(logits), lv, R, V, ignoreIndex, grad ? (grad.values as FloatArray) : null, count ? 1 / count : 0);
   const out = scalar(r.count ? r.loss / r.count : 0, logits.dtype);
   if (!grad) return out;
