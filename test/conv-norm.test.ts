@@ -16,11 +16,11 @@ import { CONV_NORMS, ConvNormOp, DEFAULT_OPS, PAPER_OPS, getOperator, type ConvN
 import { exportOnnx } from '../src/onnx/export.js';
 import { parseRunConfig } from '../src/pipeline/config.js';
 import { runPipeline } from '../src/pipeline/run.js';
-import { DEFAULT_CONV_NORM, parseSearchConfig } from '../src/search/config.js';
+import { DEFAULT_CONV_NORM, parseSearchConfig, searchConvNorm } from '../src/search/config.js';
 import { runSearch } from '../src/search/search.js';
 import { fastScorer } from '../src/serve/fast-score.js';
 import { StreamPlan } from '../src/serve/stream.js';
-import { readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { readCheckpoint } from '../src/train/checkpoint.js';
 import { buildModel, parseTrainConfig } from '../src/train/config.js';
 import { loadTeacher } from '../src/train/teacher.js';
 import { train } from '../src/train/trainer.js';
@@ -136,10 +136,12 @@ describe('convNorm in the configs', () => {
     assert.equal([...layer.namedBuffers()].length, 0);
     assert.throws(() => parseTrainConfig({ model: { kind: 'adarec', genotype, convNorm: 'group' } }, 'c.json'), /convNorm/);
   });
-  it(`the search config: paper mode 'batch' (METHOD.md), default mode '${DEFAULT_CONV_NORM}', or as given`, () => {
-    assert.equal(parseSearchConfig({ mode: 'paper' }, 's.json').convNorm, 'batch');
-    assert.equal(parseSearchConfig({}, 's.json').convNorm, DEFAULT_CONV_NORM);
-    for (const n of CONV_NORMS) assert.equal(parseSearchConfig({ convNorm: n }, 's.json').convNorm, n);
+  it(`the search config: paper mode 'batch' (METHOD.md), default mode '${DEFAULT_CONV_NORM}', or as given; batch is left out of the parsed config`, () => {
+    assert.equal(searchConvNorm(parseSearchConfig({ mode: 'paper' }, 's.json')), 'batch');
+    assert.equal(searchConvNorm(parseSearchConfig({}, 's.json')), DEFAULT_CONV_NORM);
+    for (const n of CONV_NORMS) assert.equal(searchConvNorm(parseSearchConfig({ convNorm: n }, 's.json')), n);
+    assert.ok(!('convNorm' in parseSearchConfig({ mode: 'paper' }, 's.json')), 'stage keys of batch-norm searches are as before the option');
+    assert.ok(!('convNorm' in parseSearchConfig({ convNorm: 'batch' }, 's.json')));
     assert.throws(() => parseSearchConfig({ convNorm: 'group' }, 's.json'), /convNorm/);
   });
 });
@@ -184,7 +186,7 @@ describe('convNorm: a search checkpoint written before the option', () => {
   let root = '';
   before(() => { root = mkdtempSync(join(tmpdir(), 'adarec-convnorm-')); });
   after(() => rmSync(root, { recursive: true, force: true }));
-  it("resumes as batch norm (its config has no convNorm); asking for 'layer' is refused, naming the key", async () => {
+  it("a batch-norm search resumes as such (its config has no convNorm, as before the option); asking for 'layer' is refused, naming the key", async () => {
     await train({ config: parseTrainConfig({ model: { kind: 'nextitnet', hidden: 8, dilations: [1, 2] }, maxLength: 10, epochs: 1 }, 'teacher'),
       data, outDir: join(root, 'teacher'), log: () => {} });
     const run = async (convNorm: ConvNorm, epochs: number, resume: boolean) => {
@@ -197,12 +199,11 @@ describe('convNorm: a search checkpoint written before the option', () => {
       }
     };
     await run('batch', 1, false);
-    // make it a checkpoint of an older version: no convNorm in its config
+    // as a checkpoint written before the option: no convNorm in its config
     const path = join(root, 'search', 'last.ckpt'), ckpt = readCheckpoint<Record<string, unknown>>(path);
-    assert.equal(ckpt.meta.config.convNorm, 'batch');
-    delete ckpt.meta.config.convNorm;
-    saveCheckpoint(path, ckpt);
-    await assert.rejects(run('layer', 2, true), /convNorm "batch" \(now "layer"\)/);
+    assert.ok(!('convNorm' in ckpt.meta.config));
+    assert.ok(ckpt.tensors.some((t) => t.name.endsWith('.bn.running_mean')));
+    await assert.rejects(run('layer', 2, true), /convNorm unset \(now "layer"\)/);
     const r = await run('batch', 2, true);
     assert.equal(r.epochsRun, 2);
     assert.equal(r.entropy.length, 2, 'the second epoch ran after the first, resumed');
@@ -220,12 +221,13 @@ describe('convNorm in adarec run', () => {
       }, 'test');
       await runPipeline({ config, data: tinyData({ users: 100, items: 30 }, 22), outDir: root, log: () => {} });
       const modelOf = (stage: string) => JSON.parse(readFileSync(join(root, stage, 'config.json'), 'utf8')).model;
-      const searchOf = (stage: string) => readCheckpoint<{ convNorm: string }>(join(root, stage, 'best.ckpt'));
+      const searchOf = (stage: string) => readCheckpoint<{ convNorm?: string }>(join(root, stage, 'best.ckpt'));
       assert.equal(modelOf('student').convNorm, 'layer');
       assert.equal(searchOf('search').meta.config.convNorm, 'layer');
       assert.ok(searchOf('search').tensors.some((t) => t.name.endsWith('.ln.weight')));
       assert.equal(modelOf('student-paper').convNorm, undefined, 'batch: the key is left out, as in older configs');
-      assert.equal(searchOf('search-paper').meta.config.convNorm, 'batch');
+      assert.equal(searchOf('search-paper').meta.config.convNorm, undefined);
+      assert.ok(searchOf('search-paper').tensors.some((t) => t.name.endsWith('.bn.weight')));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -40,7 +40,7 @@ export function randomSearchBudget(o: { candidates?: number; epochsEach: number 
 export function candidateConfig(g: Genotype, s: SearchConfig, o: { hidden: number; teacher: string; epochs: number; seed: number }): TrainConfig {
   return parseTrainConfig({
     model: { kind: 'adarec', hidden: o.hidden, genotype: { operators: g.operators, nodes: g.nodes, cells: g.cells }, dropout: s.dropout,
-      ...(s.positions ? { positions: s.positions } : {}), ...(s.convNorm !== 'batch' ? { convNorm: s.convNorm } : {}) },
+      ...(s.positions ? { positions: s.positions } : {}), ...(s.convNorm ? { convNorm: s.convNorm } : {}) },
     maxLength: s.maxLength, batchSize: s.batchSize, epochs: o.epochs, seed: o.seed,
     optimizer: { name: 'adamw', lr: s.optimizer.lr, weightDecay: s.optimizer.weightDecay, clipNorm: s.optimizer.clipNorm, lrDecay: { gamma: 1, everyEpochs: 1 } },
     earlyStopping: { metric: s.validation.metric, patience: null },

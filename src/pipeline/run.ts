@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { parseSearchConfig, type SearchConfig } from '../search/config.js';
+import { parseSearchConfig, searchConvNorm, type SearchConfig } from '../search/config.js';
 import { randomGenotypes, randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
 import type { ConvNorm } from '../models/adarec/operators.js';
 import { runSearch, searchOperators, studentHidden, type SearchResult } from '../search/search.js';
@@ -131,7 +131,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
   // (`from.convNorm`: the norm of the search it comes from, when not the main search's; 'batch' is left out, as older configs had it)
   const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures> => {
-    const convNorm = from.convNorm ?? searchConfig.convNorm;
+    const convNorm = from.convNorm ?? searchConvNorm(searchConfig);
     const cfg = parseTrainConfig({
       model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
         ...(searchConfig.positions ? { positions: searchConfig.positions } : {}), ...(convNorm !== 'batch' ? { convNorm } : {}) },
@@ -201,7 +201,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   if (config.baselines.paperMode) {
     const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined, convNorm: undefined }, 'paper-mode search');
     const s = await search('search-paper', cfg);
-    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key, convNorm: cfg.convNorm });
+    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key, convNorm: searchConvNorm(cfg) });
     rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', baseline: 'paper-mode', ...r, genotype: s.result.genotype.cells[0] });
   }
 

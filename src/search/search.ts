@@ -169,10 +169,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   try {
     if (o.resume && existsSync(lastPath)) {
       const ckpt = readCheckpoint<SearchConfig>(lastPath);
-      // a search written before convNorm existed ran batch norm (its config has no such key)
-      const savedConfig: SearchConfig = { ...ckpt.meta.config, convNorm: ckpt.meta.config.convNorm ?? 'batch' };
-      const saved = { ...ckpt, meta: { ...ckpt.meta, config: savedConfig } };
-      assertResumable(saved, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
+      assertResumable(ckpt, lastPath, { manifestHash: data.manifestHash, vocabSize, config });
       restoreCheckpoint(ckpt, lastPath, { model: state, optimizers: { weights: { optimizer: wOpt }, alpha: { optimizer: aOpt } }, rngs });
       progress = ckpt.meta.progress;
       extra = ckpt.meta.extra as unknown as SearchExtra;
