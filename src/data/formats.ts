@@ -2,14 +2,6 @@
 // manifest can record them). Each family of formats is one module under formats/ (its format
 // objects, their reader and its detection rule); formats/registry.ts lists them. This file is their
 // public face: the union of all format objects and the registry's lookups.
-import type { DelimitedFormat } from './formats/delimited.js';
-import type { JsonLinesFormat } from './formats/jsonl.js';
-import type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './formats/movielens.js';
-import type { PairsFormat } from './formats/pairs.js';
-import type { RecBoleFormat } from './formats/recbole.js';
-import type { RetailRocketFormat } from './formats/retailrocket.js';
-import type { ThirtyMusicFormat } from './formats/thirty-music.js';
-import type { UserPerLineFormat } from './formats/user-per-line.js';
 
 export type { ColumnMapping, ColumnRef, DelimitedFormat } from './formats/delimited.js';
 export type { JsonLinesFormat } from './formats/jsonl.js';
@@ -22,17 +14,4 @@ export type { UserPerLineFormat } from './formats/user-per-line.js';
 export type { TimeFormat, TimeUnit } from './formats/time.js';
 export { parseIsoSeconds } from './formats/time.js';
 export { DEFAULT_EVENT_WEIGHTS } from './formats/retailrocket.js';
-export { FORMAT_NAMES, compileFormat, describeFormat, formatByName, knownFormatsHelp } from './formats/registry.js';
-
-export type LogFormat =
-  | MovieLens100kFormat
-  | MovieLensDatFormat
-  | MovieLensCsvFormat
-  | MovieLensHetrecFormat
-  | RetailRocketFormat
-  | ThirtyMusicFormat
-  | DelimitedFormat
-  | JsonLinesFormat
-  | PairsFormat
-  | UserPerLineFormat
-  | RecBoleFormat;
+export { FORMAT_NAMES, compileFormat, describeFormat, formatByName, knownFormatsHelp, type LogFormat } from './formats/registry.js';

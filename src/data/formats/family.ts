@@ -1,8 +1,12 @@
 // What a format family module provides to the registry, and the helpers their detectors share.
 import { DataError } from '../errors.js';
-import type { LogFormat } from '../formats.js';
 import type { InteractionLog } from '../types.js';
 import type { FileSample, ReadLogOptions } from './chunks.js';
+
+/** Any format object: the registry's LogFormat union is made of these (kept apart to avoid an import circle). */
+export interface KindedFormat {
+  readonly kind: string;
+}
 
 /** Reads a file in one (already checked) format. */
 export type LogReader = (path: string, options: ReadLogOptions) => InteractionLog;
@@ -12,16 +16,16 @@ export interface FormatName {
   name: string;
   aliases?: string[];
   reads: string;
-  format: LogFormat;
+  format: KindedFormat;
 }
 
 /**
  * What a detector says about a file: its format; `maybe` (it could be this family's, but the
  * first lines cannot tell it from another format: the reason, which the error shows); or null.
  */
-export type Detection = LogFormat | { maybe: string } | null;
+export type Detection = KindedFormat | { maybe: string } | null;
 
-export interface FormatFamily<F extends LogFormat = LogFormat> {
+export interface FormatFamily<F extends KindedFormat = KindedFormat> {
   /** The `kind`s of LogFormat this family reads. */
   kinds: readonly F['kind'][];
   names: readonly FormatName[];

@@ -2,7 +2,14 @@
 // the --format names, the check of a format object into its reader, and detection from a file's
 // name and first lines. A new format is a module under formats/ plus one entry in FAMILIES.
 import { DataError } from '../errors.js';
-import type { LogFormat } from '../formats.js';
+import type { DelimitedFormat } from './delimited.js';
+import type { JsonLinesFormat } from './jsonl.js';
+import type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './movielens.js';
+import type { PairsFormat } from './pairs.js';
+import type { RecBoleFormat } from './recbole.js';
+import type { RetailRocketFormat } from './retailrocket.js';
+import type { ThirtyMusicFormat } from './thirty-music.js';
+import type { UserPerLineFormat } from './user-per-line.js';
 import { shown } from './bytes.js';
 import { readSample } from './chunks.js';
 import { delimited } from './delimited.js';
@@ -14,6 +21,20 @@ import { recbole } from './recbole.js';
 import { retailrocket } from './retailrocket.js';
 import { thirtyMusic } from './thirty-music.js';
 import { userPerLine } from './user-per-line.js';
+
+/** Every format object readLog takes (plain, JSON-serialisable: cache manifests record them). */
+export type LogFormat =
+  | MovieLens100kFormat
+  | MovieLensDatFormat
+  | MovieLensCsvFormat
+  | MovieLensHetrecFormat
+  | RetailRocketFormat
+  | ThirtyMusicFormat
+  | DelimitedFormat
+  | JsonLinesFormat
+  | PairsFormat
+  | UserPerLineFormat
+  | RecBoleFormat;
 
 /**
  * Detection order: the published layouts by their names and headers, typed RecBole headers, JSON
@@ -43,7 +64,7 @@ export function formatByName(name: string): LogFormat {
     throw new DataError(name, `unknown format name; known: ${Object.keys(FORMAT_NAMES).join(', ')} ` +
       '(other files: a delimited file or JSON Lines with a column mapping)');
   }
-  return structuredClone(found.format);
+  return structuredClone(found.format) as LogFormat; // the families' names hold their own formats
 }
 
 /** One-line description of a format, for messages. */
@@ -82,7 +103,7 @@ export function detectFormat(path: string): LogFormat {
     const found = family.detect?.(sample) ?? null;
     if (found === null) continue;
     if ('maybe' in found) maybes.push(found.maybe);
-    else return found;
+    else return found as LogFormat; // a family detects only its own formats
   }
   const why = maybes.length ? `: ${maybes.join('; or ')}` : '';
   throw new DataError(path, `cannot tell the format (first line: ${shown(sample.lines[0])})${why}; ${knownFormatsHelp()}`, 1);
