@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCacheFile, writeCacheFile } from '../src/data/cache.js';
 import { DataError } from '../src/data/errors.js';
+import { throwsData } from './data-helpers.js';
 import { formatByName, type LogFormat } from '../src/data/formats.js';
 import { loadPrepared, prepareDataset, type PrepareOptions } from '../src/data/prepare.js';
 import { detectFormat, readLog } from '../src/data/read-log.js';
@@ -42,19 +43,6 @@ function rows(log: InteractionLog): (string | number)[][] {
     const row: (string | number)[] = [log.userKeys[u], log.itemKeys[log.item[r]], log.time[r]];
     if (log.rating) row.push(log.rating[r]);
     return row;
-  });
-}
-
-/** Asserts a DataError with this file, line, field and message detail. */
-function throwsData(fn: () => unknown, file: string, detail: string | RegExp, line?: number, field?: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
-    assert.equal(err.file, file);
-    assert.equal(err.line, line);
-    assert.equal(err.field, field);
-    if (typeof detail === 'string') assert.equal(err.detail, detail);
-    else assert.match(err.detail, detail);
-    return true;
   });
 }
 

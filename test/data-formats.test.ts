@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../src/data/errors.js';
+import { throwsData } from './data-helpers.js';
 import { compileFormat, formatByName, parseIsoSeconds, type LogFormat } from '../src/data/formats.js';
 import { detectFormat, parseNumberBytes, readLog } from '../src/data/read-log.js';
 import type { InteractionLog } from '../src/data/types.js';
@@ -37,21 +38,6 @@ function rows(log: InteractionLog): (string | number | null)[][] {
     out.push(row);
   }
   return out;
-}
-
-/** Asserts that fn throws a DataError with exactly this message (and line/field properties). */
-function throwsData(fn: () => unknown, file: string, detail: string | RegExp, line?: number, field?: string): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
-    assert.equal(err.file, file);
-    assert.equal(err.line, line);
-    assert.equal(err.field, field);
-    const prefix = `${file}${line !== undefined ? `:${line}` : ''}${field ? ` (field '${field}')` : ''}: `;
-    assert.ok(err.message.startsWith(prefix), `message ${JSON.stringify(err.message)} should start with ${JSON.stringify(prefix)}`);
-    if (typeof detail === 'string') assert.equal(err.message, prefix + detail);
-    else assert.match(err.message.slice(prefix.length), detail);
-    return true;
-  });
 }
 
 // ---- real data ----

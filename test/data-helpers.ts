@@ -1,4 +1,6 @@
 // Building InteractionLogs by hand for the data-layer tests.
+import assert from 'node:assert/strict';
+import { DataError } from '../src/data/errors.js';
 import type { InteractionLog } from '../src/data/types.js';
 
 export type LogRow = { u: string; i: string; t: number; r?: number; s?: string };
@@ -25,3 +27,17 @@ export function makeLog(rows: LogRow[], source = 'test.csv'): InteractionLog {
   };
 }
 
+/** Asserts that fn throws a DataError with exactly this message (and line/field properties). */
+export function throwsData(fn: () => unknown, file: string, detail: string | RegExp, line?: number, field?: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof DataError, `expected a DataError, got ${String(err)}`);
+    assert.equal(err.file, file);
+    assert.equal(err.line, line);
+    assert.equal(err.field, field);
+    const prefix = `${file}${line !== undefined ? `:${line}` : ''}${field ? ` (field '${field}')` : ''}: `;
+    assert.ok(err.message.startsWith(prefix), `message ${JSON.stringify(err.message)} should start with ${JSON.stringify(prefix)}`);
+    if (typeof detail === 'string') assert.equal(err.message, prefix + detail);
+    else assert.match(err.message.slice(prefix.length), detail);
+    return true;
+  });
+}
