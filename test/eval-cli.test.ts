@@ -57,11 +57,11 @@ describe('adarec eval', () => {
     writeFileSync(config, JSON.stringify({
       teacher: { model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, maxLength: 12, epochs: 1 },
       search: { hidden: 8, cells: 2, nodes: 2, epochs: 1, maxLength: 12 },
-      student: { epochs: 1 }, baselines: { random: 1, ablations: [], paperMode: false }, latencyRuns: 2,
+      student: { epochs: 1 }, baselines: { random: 1, randomAny: 1, randomSearch: false, ablations: [], paperMode: false }, latencyRuns: 2,
     }));
     const ran = adarec('run', '--data', 'synthetic:users=80,items=150,seed=6', '--cache-dir', dir, '--config', config, '--out', out);
     assert.equal(ran.code, 0, ran.err);
-    for (const stage of ['teacher', 'student', 'scratch', 'kd', 'random-1']) {
+    for (const stage of ['teacher', 'student', 'scratch', 'kd', 'random-1', 'random-any-1']) {
       const r = adarec('eval', '--run', join(out, stage), '--no-baselines');
       assert.equal(r.code, 0, `${stage}: ${r.err}`);
       assert.match(r.out, /^80 test examples, full ranking/m, stage);
