@@ -1,6 +1,8 @@
 // bench/teacher-epoch: a training epoch of a teacher, ours against the PyTorch model of the same
 // architecture (bench/torch_reference.py) on the very same batches, batch by batch interleaved,
-// one thread each. Prints seconds per epoch for both, peak RSS, and `ratio: X` (ours / torch) last.
+// one thread each. Prints seconds per epoch for both, peak RSS, for the transformers the time of a
+// full-ranking validation pass over ML-1M's 6,040 users as a share of the epoch, and
+// `ratio: X` (ours / torch) last.
 //
 //   npm run bench:teacher-epoch                                   # NextItNet, METHOD.md size, ML-100K
 //   npm run bench:teacher-epoch -- --model sasrec [--size method|benchmark] [--batches N]
@@ -24,7 +26,9 @@ import type { TransformerRecommenderConfig } from '../src/models/transformer-rec
 import { nextItemBatch } from '../src/data/batch.js';
 import { readLog } from '../src/data/read-log.js';
 import { buildPrepared } from '../src/data/prepare.js';
-import { padBatch } from '../src/eval/scorer.js';
+import { modelScorer, padBatch } from '../src/eval/scorer.js';
+import { evaluate } from '../src/eval/evaluate.js';
+import type { EvalExamples } from '../src/data/types.js';
 import { trainingSequences } from '../src/train/trainer.js';
 import { TorchProcess, torchMissing } from './torch-process.js';
 import { ml100kTrainingSequences } from './ml100k.js';
@@ -43,7 +47,7 @@ const TRANSFORMER_SIZES: Record<string, Omit<TransformerRecommenderConfig, 'voca
   benchmark: { hidden: 50, heads: 1, blocks: 2, ffnMultiplier: 1, dropout: 0.2, residual: 'plain' },
 };
 
-function ml1mWindows(T: number): { vocab: number; sequences: Int32Array[]; order: number[] } {
+function ml1mWindows(T: number): { vocab: number; sequences: Int32Array[]; order: number[]; validation: EvalExamples } {
   const path = process.env.ML1M ?? fileURLToPath(new URL('../../../shared/data/ml-1m-sasrec/ml-1m.txt', import.meta.url));
   const missing = torchMissing();
   if (missing) { console.error(missing); process.exit(1); }
@@ -54,11 +58,11 @@ function ml1mWindows(T: number): { vocab: number; sequences: Int32Array[]; order
   const sequences = trainingSequences(split, T);
   const order = Array.from(sequences.keys());
   new Rng(1).shuffle(order);
-  return { vocab: dataset.numItems + 1, sequences, order };
+  return { vocab: dataset.numItems + 1, sequences, order, validation: split.valid };
 }
 
 const T = kind === 'nextitnet' ? 50 : 200;
-const { vocab, sequences, order } = kind === 'nextitnet' ? ml100kTrainingSequences() : ml1mWindows(T);
+const { vocab, sequences, order, validation } = kind === 'nextitnet' ? { ...ml100kTrainingSequences(), validation: null } : ml1mWindows(T);
 const shape = kind === 'nextitnet' ? null : TRANSFORMER_SIZES[size];
 const model = kind === 'nextitnet' ? new NextItNet({ vocabSize: vocab, ...NEXTITNET_REFERENCE }, new Rng(0))
   : kind === 'sasrec' ? new SASRec({ vocabSize: vocab, maxLength: T, ...shape! }, new Rng(0))
@@ -106,10 +110,21 @@ for (let epoch = 0; epoch < 2; epoch++) { // epoch 0 warms both up (with --batch
   console.log(`  epoch ${epoch + 1}${epoch === 0 ? ' (warm-up)' : ''}: adarec ${(o * scale / 1000).toFixed(1)} s, torch ${(t * scale / 1000).toFixed(1)} s`);
   ours = o * scale; theirs = t * scale;
 }
+// evaluation computes only what it scores: one full-ranking validation pass over every user
+// (last position only, batches of similar length cut to their longest input), against the epoch
+let evalSeconds: number | null = null;
+if (validation) {
+  if (model instanceof BERT4Rec) model.causal = true; // as after its finetune: scored causally
+  const t0 = performance.now();
+  evaluate(modelScorer(model, T), validation, { protocol: 'full', batchSize: 256 });
+  evalSeconds = (performance.now() - t0) / 1000;
+}
 const torchRss = (await torch.call<{ maxrss_mb: number }>({ cmd: 'stats' })).maxrss_mb;
 torch.close();
 const ourRss = process.resourceUsage().maxRSS / 1024;
 console.log(`adarec: ${(ours / 1000).toFixed(2)} s/epoch (${(sequences.length / (ours / 1000)).toFixed(0)} sequences/s), peak RSS ${ourRss.toFixed(0)} MB`);
 console.log(`torch:  ${(theirs / 1000).toFixed(2)} s/epoch (${(sequences.length / (theirs / 1000)).toFixed(0)} sequences/s), peak RSS ${torchRss.toFixed(0)} MB`);
+if (evalSeconds !== null) console.log(`full-ranking validation of ${validation!.targets.length} users: ${evalSeconds.toFixed(2)} s = ` +
+  `${(100 * evalSeconds / (ours / 1000)).toFixed(1)}% of the training epoch (target <= 10%)`);
 console.log(`rss ratio: ${(ourRss / torchRss).toFixed(3)}`);
 console.log(`ratio: ${(ours / theirs).toFixed(3)}`);
