@@ -1,7 +1,8 @@
 // RNG, buffer pool, modules, optimizers' bookkeeping and schedules.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Rng, backward, nn, optim, pool, tensor, tidy, zeros } from '../src/engine/index.js';
+import { F, Rng, backward, empty, nn, optim, pool, tensor, tidy, zeros } from '../src/engine/index.js';
+import { sizeClass } from '../src/engine/memory.js';
 
 describe('Rng', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -57,6 +58,29 @@ describe('buffer pool', () => {
     const before = pool.stats.allocated;
     for (let i = 0; i < 5; i++) step();
     assert.equal(pool.stats.allocated - before, 0);
+  });
+
+  it('serves one size exactly, and sizes that vary within a class from buffers of the whole class', () => {
+    assert.deepEqual([1, 16, 17, 100, 1000, 1024, 1025].map(sizeClass), [1, 16, 18, 104, 1024, 1024, 1152]);
+    // one size (a size nothing else in the tests asks for): exact buffers, reused
+    const fixed = empty([3, 10007]);
+    assert.equal(fixed.values.buffer.byteLength, 3 * 10007 * 4);
+    fixed.dispose();
+    const again = empty([3, 10007]);
+    assert.equal(again.values.buffer.byteLength, 3 * 10007 * 4);
+    again.dispose();
+    // sizes varying inside one class (as the positions with a target do): after the second size,
+    // one buffer of the class's size serves them all
+    const sizes = [50001, 50002, 50003, 50004, 50001, 50004, 50002];
+    const allocated: number[] = [];
+    for (const n of sizes) {
+      const before = pool.stats.allocated;
+      const t = empty([n]);
+      assert.equal(t.values.length, n);
+      allocated.push(pool.stats.allocated - before);
+      t.dispose();
+    }
+    assert.deepEqual(allocated, [1, 1, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -20,10 +20,10 @@ export function dtypeOf(a: AnyArray): DType {
 }
 
 /**
- * The capacity a request of n elements is served from: n itself up to 16, else n rounded up to
- * the next m * 2^k with m in 8..15 (at most 12.5% more). Steps whose sizes vary a little (the
- * positions with a target, a batch cut to its longest input) then reuse the same buffers instead
- * of filling the pool with one buffer per size.
+ * The size class of a request of n elements: n itself up to 16, else n rounded up to the next
+ * m * 2^k with m in 8..15 (at most 12.5% more). Steps whose sizes vary a little (the positions
+ * with a target, a batch cut to its longest input) then reuse buffers of their class instead of
+ * filling the pool with one buffer per size.
  */
 export function sizeClass(n: number): number {
   if (n <= 16) return n;
@@ -34,34 +34,50 @@ export function sizeClass(n: number): number {
 
 /**
  * Free buffers by dtype and size class. A buffer is handed out as a view of exactly the length
- * asked for over a buffer of its class, and comes back uninitialised (callers write it fully).
+ * asked for and comes back uninitialised (callers write it fully). A class whose requests all have
+ * one size gets buffers of exactly that size (no waste in steady-state training); once a class
+ * sees a second size, new buffers are allocated at the class's full size so any later request of
+ * the class fits.
  */
 class BufferPool {
   private free = new Map<string, AnyArray[]>();
+  /** Per class: the one size requested so far, or -1 once it has seen two. */
+  private sizes = new Map<string, number>();
   private pooledBytes = 0;
   /** Buffers larger than this many bytes in total are dropped instead of pooled. */
   capacityBytes = 4 * 1024 ** 3;
   stats = { allocated: 0, reused: 0, allocatedBytes: 0 };
 
   acquire(dtype: DType, n: number): AnyArray {
-    const cls = sizeClass(n);
-    const buf = this.free.get(dtype + cls)?.pop();
-    if (buf) {
-      this.pooledBytes -= buf.byteLength;
-      this.stats.reused++;
-      return buf.length === n ? buf : buf.subarray(0, n);
+    const cls = sizeClass(n), key = dtype + cls;
+    const list = this.free.get(key);
+    if (list?.length) {
+      let best = -1; // the shortest free buffer that holds n
+      for (let i = 0; i < list.length; i++) if (list[i].length >= n && (best < 0 || list[i].length < list[best].length)) best = i;
+      if (best >= 0) {
+        const buf = list[best];
+        list[best] = list[list.length - 1];
+        list.pop();
+        this.pooledBytes -= buf.byteLength;
+        this.stats.reused++;
+        return buf.length === n ? buf : buf.subarray(0, n);
+      }
     }
+    const seen = this.sizes.get(key);
+    if (seen === undefined) this.sizes.set(key, n);
+    else if (seen !== n) this.sizes.set(key, -1);
+    const length = this.sizes.get(key) === -1 ? cls : n;
     this.stats.allocated++;
-    this.stats.allocatedBytes += cls * (dtype === 'float64' ? 8 : 4);
-    const whole = makeArray(dtype, cls);
-    return cls === n ? whole : whole.subarray(0, n);
+    this.stats.allocatedBytes += length * (dtype === 'float64' ? 8 : 4);
+    const whole = makeArray(dtype, length);
+    return length === n ? whole : whole.subarray(0, n);
   }
 
   release(view: AnyArray): void {
     const dtype = dtypeOf(view);
     const buf = view.byteLength === view.buffer.byteLength ? view : viewOf(dtype, view.buffer);
     if (this.pooledBytes + buf.byteLength > this.capacityBytes) return;
-    const key = dtype + buf.length;
+    const key = dtype + sizeClass(buf.length);
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
     list.push(buf);
