@@ -8,6 +8,7 @@ import { trainCommand } from './train.js';
 import { runCommand, searchCommand } from './run.js';
 import { exportCommand } from './export.js';
 import { serveCommand } from './serve.js';
+import { profileOpsCommand } from './profile-ops.js';
 import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
 
@@ -44,6 +45,7 @@ program.addCommand(evalCommand());
 program.addCommand(searchCommand());
 program.addCommand(exportCommand());
 program.addCommand(serveCommand());
+program.addCommand(profileOpsCommand());
 
 try {
   await program.parseAsync();

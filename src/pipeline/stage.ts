@@ -4,7 +4,7 @@
 // Interrupted, it holds only stage-key.json, and the next run resumes it (its trainer or search
 // continues from last.ckpt). When the key differs the old folder is moved aside, never deleted.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -17,6 +17,15 @@ function readJson<T>(path: string): T | null {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return null;
+  }
+}
+
+/** True when the folder holds nothing but what a start killed while writing stage-key.json leaves. */
+function startKilled(dir: string): boolean {
+  try {
+    return readdirSync(dir).every((e) => e.startsWith('.stage-key.json.') && e.endsWith('.tmp'));
+  } catch {
+    return false;
   }
 }
 
@@ -39,6 +48,8 @@ export async function runStage<T>(root: string, name: string, key: string, log: 
   if (existsSync(dir)) {
     if (!done && started?.key === key) {
       resume = true;
+    } else if (!done && !started && startKilled(dir)) {
+      // a start killed before its stage-key.json was written: nothing of it to keep
     } else {
       const aside = `${dir}.stale-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       renameSync(dir, aside);

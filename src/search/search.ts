@@ -5,7 +5,7 @@
 // reference), records alpha's probabilities and entropy, and writes an atomic checkpoint from
 // which a killed search resumes to the same result. At the end the best epoch's alpha gives the
 // genotype.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { F, Rng, backward, noGrad, nn, optim, tensor, tidy, zeros, type Tensor } from '../engine/index.js';
@@ -16,28 +16,32 @@ import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import type { DistillationSignals } from '../models/types.js';
 import {
-  assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
+  appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from '../train/checkpoint.js';
 import { formatSeconds, loopOutput } from '../train/progress.js';
-import { TrainingAborted, batchSignals, derivedSeed, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
+import { TrainingAborted, batchSignals, derivedSeed, discardUnfinishedStart, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
 import { cellEdges } from '../models/adarec/cell.js';
-import type { SearchConfig } from './config.js';
+import { searchConvNorm, type SearchConfig } from './config.js';
 import { Distiller, type LossParts } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
 import type { Genotype } from '../models/adarec/genotype.js';
-import { alphaEntropy, alphaProbabilities, deriveGenotype } from './derive.js';
+import { alphaEntropy, alphaProbabilities, deriveGenotype, genotypeOf } from './derive.js';
 import { argmaxRows, oneHot, sampleEdges, temperatureAt } from './gumbel.js';
 import { AdaRecNet } from '../models/adarec/network.js';
 import { TeacherCache } from './teacher-cache.js';
 import { modeOperators, operatorsByName } from '../models/adarec/operators.js';
 import { opCosts } from './efficiency.js';
+import { LatencyPricing, type BudgetedChoice } from './latency.js';
+import { assertTableFits, predictLatency, readLatencyTable, type LatencyTable } from '../eval/latency-table.js';
 import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
 
 export interface SearchOptions extends LoopOptions {
   config: SearchConfig;
   /** The frozen teacher (ours or ONNX: train/teacher.ts loadTeacher); its kind sets the default student size. */
   teacher: Teacher;
+  /** The operators' measured latencies when config.cost is 'latency' (else read from config.latencyTable). */
+  latencyTable?: LatencyTable;
   onBatchEnd?: (info: { epoch: number; batch: number; step: number; parts: LossParts }) => void;
 }
 
@@ -57,6 +61,8 @@ export interface SearchEpochRecord {
   genotype: string[][];
   improved: boolean;
   bestEpoch: number | null;
+  /** Latency-priced searches: mean E_p[latency] over the steps, and the genotype validated (derived within the budget). */
+  latency?: { expectedMs: number; predictedMs: number; fits: boolean; changedRows: number };
 }
 
 export interface SearchResult {
@@ -65,6 +71,28 @@ export interface SearchResult {
   bestMetrics: Record<string, number> | null;
   epochsRun: number;
   entropy: number[];
+  /** Latency-priced searches: the budget and the derived genotype's predicted latency. */
+  latency?: SearchLatency;
+}
+
+/** How the genotype of a latency-priced search meets its budget (predicted from the table). */
+export interface SearchLatency {
+  budgetMs: number;
+  quantile: 'p50' | 'p99';
+  path: 'window' | 'stream';
+  /** The genotype's predicted latency at the budget's quantile, and its p50 and p99 (ms). */
+  predictedMs: number;
+  predictedP50Ms: number;
+  predictedP99Ms: number;
+  /** Crop length it is served with (window path). */
+  cropLength: number | null;
+  fits: boolean;
+  /** The plain argmax genotype and its predicted latency; rows of the genotype that differ from it. */
+  argmax: string[][];
+  argmaxPredictedMs: number;
+  changedRows: number;
+  /** The table it was priced with: when and where it was profiled. */
+  table: { created: string; cpu: string; load: number[] };
 }
 
 /** The alpha history in alpha.json: probabilities per epoch, for the heatmap. */
@@ -125,6 +153,28 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const rows = config.perCell ? K * E : E;
   const C = studentHidden(config, teacher.kind), T = config.maxLength;
 
+  // a latency-priced search: the table's prices, and the genotype derived within the budget
+  let latencyTable: LatencyTable | null = null, pricing: LatencyPricing | null = null;
+  if (config.cost === 'latency') {
+    const source = o.latencyTable ? 'the latency table' : config.latencyTable;
+    if (!source) throw new Error('a latency-priced search needs a latency table: set latencyTable (adarec profile-ops writes one), or let adarec run / adarec search profile this machine');
+    latencyTable = o.latencyTable ?? readLatencyTable(source);
+    const path = config.latencyPath ?? 'window';
+    assertTableFits(latencyTable, {
+      hidden: C, length: T, items: vocabSize - 1, nodes: config.nodes, convNorm: searchConvNorm(config), positions: config.positions ?? 'learned',
+      operators: operators.map((x) => x.name), path,
+    }, source);
+    pricing = new LatencyPricing(latencyTable, operators, {
+      nodes: config.nodes, cells: K, perCell: config.perCell, window: T, path, quantile: config.latencyQuantile ?? 'p99', budgetMs: config.latencyBudgetMs!,
+    });
+  }
+  /** The genotype (columns per row) validated and derived: the argmax, or within the budget. */
+  const choose = (alpha: ArrayLike<number>): { index: Int32Array; budgeted: BudgetedChoice | null } => {
+    if (!pricing) return { index: argmaxRows(alpha, O), budgeted: null };
+    const b = pricing.derive(alpha);
+    return { index: b.index, budgeted: b };
+  };
+
   // training sequences; in bi-level mode a held-out slice of them steps alpha
   const all = trainingSequences(data.split, T);
   if (all.length === 0) throw new Error('no training sequence has two or more items');
@@ -158,6 +208,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const aOpt = new optim.AdamW([state.alpha], { lr: config.alphaOptimizer.lr, weightDecay: config.alphaOptimizer.weightDecay });
   // METHOD.md's cost vector: each op counted at the reference's L = 100, C = 128
   const costs = tensor(opCosts(operators), [O], state.alpha.dtype);
+  let expectedMsSum = 0, expectedMsCount = 0;
   const edges = cellEdges(config.nodes);
   const edgeNames = Array.from({ length: rows }, (_, r) => {
     const e = edges[r % E];
@@ -177,7 +228,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       truncateLog(logPath, progress.epoch);
       truncateLog(stepsPath, progress.epoch);
       log(`resuming ${outDir} after epoch ${progress.epoch}`);
-    }
+    } else discardUnfinishedStart(outDir, [logPath, stepsPath]);
     writeFileAtomic(join(outDir, 'config.json'), [Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]);
     log(`search (${config.mode} mode, ${config.estimator} estimator${config.bilevel ? ', bi-level' : ''}): ${K} cells x ${config.nodes} nodes, ` +
       `${O} operators, hidden ${C}, supernet ${net.parameterCount().toLocaleString('en-US')} parameters; ${train.length} training sequences` +
@@ -201,7 +252,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       const sample = sampleEdges(state.alpha, tau, gumbelRng);
       net.mix = { weights: sample.weights, active: activeColumns(sample.index, operators, config.estimator), perCell: config.perCell };
       const s = net.signals(inputs);
-      const eff = F.mulScalar(F.sum(F.mul(sample.weights, costs)), cellsFactor);
+      let eff: Tensor;
+      if (pricing) {
+        const p = pricing.penalty(state.alpha, sample.index);
+        eff = p.loss;
+        expectedMsSum += p.expectedMs * batch.length;
+        expectedMsCount += batch.length;
+      } else eff = F.mulScalar(F.sum(F.mul(sample.weights, costs)), cellsFactor);
       return distiller.loss(s, t, inputs, targets, eff);
     };
 
@@ -217,6 +274,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       bar.start(`search epoch ${epoch}/${config.epochs} (tau ${tau.toFixed(3)})`, train.length);
       const started = performance.now();
       const sums: LossParts = { total: 0, ce: 0, embedding: 0, hidden: 0, logits: 0, efficiency: 0 };
+      expectedMsSum = 0; expectedMsCount = 0;
       const stepLines: string[] = [];
       let done = 0;
       for (let b = 0; b < batches; b++) {
@@ -279,7 +337,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       // validate: the argmax genotype (default) or a fresh Gumbel sample per batch (the reference)
       const evalStarted = performance.now();
       const alphaValues = Float64Array.from(state.alpha.values);
-      const { scorer, dispose } = validationScorer(net, T, config, alphaValues, operators, validRng, tau);
+      const chosen = choose(alphaValues);
+      const { scorer, dispose } = validationScorer(net, T, config, alphaValues, operators, validRng, tau, chosen.index);
       const { metrics } = evaluate(scorer, data.split.valid, {
         protocol: config.validation.protocol, negatives: data.negatives ?? undefined, ks, batchSize: config.validation.batchSize,
       });
@@ -298,14 +357,18 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         history: { ...extra.history, epochs: [...extra.history.epochs, alphaProbabilities(alphaValues, O)], entropy: [...extra.history.entropy, entropy] },
         bestAlpha: improved ? Array.from(alphaValues) : extra.bestAlpha,
       };
-      const genotype = deriveGenotype(alphaValues, operators, config.nodes, K);
+      const genotype = genotypeOf(chosen.index, alphaValues, operators, config.nodes, K);
       const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / done])) as unknown as LossParts;
       const record: SearchEpochRecord = {
         epoch, temperature: tau, loss: mean, steps: batches, seconds, evalSeconds, metrics, alphaEntropy: entropy,
         genotype: config.perCell ? genotype.cells : [genotype.cells[0]], improved, bestEpoch: progress.bestEpoch,
+        ...(chosen.budgeted ? { latency: {
+          expectedMs: expectedMsCount ? expectedMsSum / expectedMsCount : NaN, predictedMs: chosen.budgeted.predictedMs,
+          fits: chosen.budgeted.fits, changedRows: chosen.budgeted.changedRows,
+        } } : {}),
       };
-      appendFileSync(stepsPath, stepLines.map((l) => l + '\n').join(''));
-      appendFileSync(logPath, JSON.stringify(record) + '\n');
+      appendFileLogged(stepsPath, stepLines.map((l) => l + '\n').join(''));
+      appendFileLogged(logPath, JSON.stringify(record) + '\n');
       writeFileAtomic(join(outDir, 'alpha.json'), [Buffer.from(JSON.stringify(extra.history) + '\n', 'utf8')]);
       const ckpt = captureCheckpoint<SearchConfig>({
         model: state, optimizers: { weights: { optimizer: wOpt }, alpha: { optimizer: aOpt } }, rngs,
@@ -316,13 +379,30 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       log(`search epoch ${epoch}/${config.epochs}: loss ${mean.total.toFixed(4)} (ce ${mean.ce.toFixed(3)}, emb ${mean.embedding.toFixed(3)}, ` +
         `hid ${mean.hidden.toFixed(3)}, logit ${mean.logits.toFixed(3)}, eff ${mean.efficiency.toFixed(3)}), ${metricName} ${(value ?? NaN).toFixed(4)}, ` +
         `alpha entropy ${entropy.toFixed(4)} (uniform ${Math.log(O).toFixed(4)}), ${formatSeconds(seconds)}, eval ${formatSeconds(evalSeconds)}` +
-        `${improved ? ' *best*' : ''}\n  genotype: ${genotype.cells[0].join(', ')}`);
+        `${improved ? ' *best*' : ''}\n  genotype: ${genotype.cells[0].join(', ')}` +
+        `${record.latency ? `\n  latency: E[${config.latencyQuantile}] ${record.latency.expectedMs.toFixed(3)} ms over the steps; this genotype ${record.latency.predictedMs.toFixed(3)} ms predicted, ` +
+          `budget ${config.latencyBudgetMs} ms${record.latency.fits ? '' : ' (NO genotype fits: the fastest is taken)'}${record.latency.changedRows ? `, ${record.latency.changedRows} edge(s) off the argmax` : ''}` : ''}`);
     }
 
     const finalAlpha = extra.bestAlpha ?? Array.from(state.alpha.values);
-    const genotype = deriveGenotype(finalAlpha, operators, config.nodes, K);
+    const final = choose(finalAlpha);
+    const genotype = genotypeOf(final.index, finalAlpha, operators, config.nodes, K);
     writeFileAtomic(join(outDir, 'genotype.json'), [Buffer.from(JSON.stringify(genotype, null, 2) + '\n', 'utf8')]);
     const result: SearchResult = { genotype, bestEpoch: progress.bestEpoch, bestMetrics: progress.bestMetrics, epochsRun: progress.epoch, entropy: extra.history.entropy };
+    if (final.budgeted && latencyTable) {
+      const b = final.budgeted, path = config.latencyPath ?? 'window';
+      const argmax = deriveGenotype(finalAlpha, operators, config.nodes, K);
+      const p = predictLatency(latencyTable, genotype, path, T);
+      result.latency = {
+        budgetMs: config.latencyBudgetMs!, quantile: config.latencyQuantile ?? 'p99', path, predictedMs: b.predictedMs, predictedP50Ms: p.p50, predictedP99Ms: p.p99,
+        cropLength: p.cropLength, fits: b.fits, argmax: config.perCell ? argmax.cells : [argmax.cells[0]], argmaxPredictedMs: b.argmaxPredictedMs, changedRows: b.changedRows,
+        table: { created: latencyTable.created, cpu: latencyTable.machine.cpu, load: latencyTable.machine.load },
+      };
+      log(b.fits
+        ? `latency: predicted ${config.latencyQuantile} ${b.predictedMs.toFixed(3)} ms within the budget of ${config.latencyBudgetMs} ms` +
+          `${b.changedRows ? ` (the argmax, ${b.argmaxPredictedMs.toFixed(3)} ms, did not fit: ${b.changedRows} edge(s) changed)` : ''}`
+        : `latency: OVER BUDGET: no genotype is predicted within ${config.latencyBudgetMs} ms (${config.latencyQuantile}); the fastest, ${b.predictedMs.toFixed(3)} ms, is taken`);
+    }
     writeFileAtomic(join(outDir, 'result.json'), [Buffer.from(JSON.stringify(result, null, 2) + '\n', 'utf8')]);
     log(`search done: best epoch ${result.bestEpoch}; genotype ${genotype.cells[0].join(', ')}`);
     return result;
@@ -336,11 +416,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
 /** Scores the supernet under the validation genotype rule. */
 function validationScorer(net: AdaRecNet, T: number, config: SearchConfig, alpha: Float64Array, operators: readonly OperatorSpec[],
-  rng: Rng, tau: number): { scorer: Scorer; dispose: () => void } {
+  rng: Rng, tau: number, index: Int32Array): { scorer: Scorer; dispose: () => void } {
   const O = operators.length;
   const base = modelScorer(net, T, 'supernet');
   if (config.validation.genotype === 'argmax') {
-    const index = argmaxRows(alpha, O);
+    // the derived genotype: alpha's argmax, or (latency budget) the most probable that fits
     const weights = oneHot(index, O, net.itemEmbedding.weight.dtype as 'float32' | 'float64');
     return {
       scorer: {

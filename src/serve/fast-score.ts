@@ -15,10 +15,17 @@ import type { LastPositionScorer } from './types.js';
 export function fastScorer(model: SequentialRecommender): LastPositionScorer {
   const R = receptiveField(model);
   if (R === null) return (ids) => model.scoreLast(ids);
-  return (ids: Tensor) => {
-    const T = ids.shape[1];
-    if (R >= T || model.training) return model.scoreLast(ids);
-    const crop = F.contiguous(F.narrow(ids, 1, T - R, R));
-    return model instanceof AdaRecNet ? model.lastLogits(model.hidden(crop, T - R)) : model.scoreLast(crop);
-  };
+  return (ids: Tensor) => (model.training ? model.scoreLast(ids) : scoreCropped(model, ids, R));
+}
+
+/**
+ * Last-position logits of windows ids [B, T] computed over their last R positions only (the
+ * whole window when R >= T): exact when R is at least the model's receptive field. The operator
+ * profiler times the crops of every length through this function (profile-ops.ts).
+ */
+export function scoreCropped(model: SequentialRecommender, ids: Tensor, R: number): Tensor {
+  const T = ids.shape[1];
+  if (R >= T) return model.scoreLast(ids);
+  const crop = F.contiguous(F.narrow(ids, 1, T - R, R));
+  return model instanceof AdaRecNet ? model.lastLogits(model.hidden(crop, T - R)) : model.scoreLast(crop);
 }

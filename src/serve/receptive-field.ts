@@ -7,32 +7,16 @@ import { NextItNet } from '../models/nextitnet.js';
 import type { SequentialRecommender } from '../models/types.js';
 import type { Cell } from '../models/adarec/cell.js';
 import { AdaRecNet } from '../models/adarec/network.js';
-import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
+import { cellSpanOf, operatorSpan } from '../models/adarec/genotype.js';
 
-/** Positions before t that an operator's output at t reads, or null when it reads later ones. */
-export function operatorSpan(spec: OperatorSpec): number | null {
-  if (!spec.causal) return null;
-  if (spec.kind === 'conv') return (spec.kernelSize! - 1) * spec.dilation!;
-  if (spec.kind === 'pool') return spec.kernelSize! - 1;
-  return 0;
-}
+export { operatorSpan };
 
 /** Positions before t that a student cell's output at t reads (its longest path), or null. */
 export function cellSpan(cell: Cell): number | null {
-  const node: number[] = [0];
-  let e = 0;
-  for (let to = 1; to <= cell.nodes; to++) {
-    let span = 0;
-    for (let from = 0; from < to; from++, e++) {
-      const chosen = cell.chosen(e);
-      if (!chosen) continue;
-      const s = operatorSpan(chosen.spec);
-      if (s === null) return null;
-      span = Math.max(span, node[from] + s);
-    }
-    node.push(span);
-  }
-  return Math.max(...node);
+  return cellSpanOf(cell.nodes, cell.edges.map((_, e) => {
+    const chosen = cell.chosen(e);
+    return chosen ? operatorSpan(chosen.spec) : undefined;
+  }));
 }
 
 /**

@@ -304,4 +304,4 @@ function list(names: string[]): string {
 }
 
 
-export { writeFileAtomic, removeStaleTempFiles } from '../util/atomic-write.js';
+export { appendFileLogged, removeStaleTempFiles, writeFileAtomic, WriteError } from '../util/atomic-write.js';

@@ -7,7 +7,7 @@
 // dropout, which holds the same object) and the masking Rng are stateful and checkpointed; the
 // shuffle order of epoch e (and with shuffleTies the order of tied items) comes from a fresh Rng
 // seeded by (seed, stream, e), so it needs no state.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Rng, backward, optim, tensor, tidy, type Tensor } from '../engine/index.js';
@@ -26,7 +26,7 @@ import { Distiller } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
 import { loadTeacher } from './teacher.js';
 import {
-  assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
+  appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
 import { buildModel, parseTrainConfig, type OptimizerConfig, type TrainConfig } from './config.js';
@@ -171,6 +171,16 @@ export function truncateLog(path: string, epochs: number): void {
   writeFileAtomic(path, [Buffer.from(kept.map((l) => l + '\n').join(''), 'utf8')]);
 }
 
+/**
+ * Before a run starts from epoch 0 in a folder without last.ckpt: a run killed in its first epoch
+ * may have left log lines and a best.ckpt (written before last.ckpt) there; they are dropped so
+ * that the new run's logs and best checkpoint are its own.
+ */
+export function discardUnfinishedStart(outDir: string, logs: readonly string[]): void {
+  for (const log of logs) truncateLog(log, 0);
+  rmSync(join(outDir, 'best.ckpt'), { force: true });
+}
+
 /** Copies the parameters and buffers of `checkpoint` whose names (less `prefix`) the model has; returns how many. */
 function initFrom(model: SequentialRecommender, init: NonNullable<TrainConfig['init']>): { copied: number; total: number } {
   const ckpt = readCheckpoint<unknown>(init.checkpoint);
@@ -271,6 +281,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         `${progress.stopped ? ' (it had stopped early)' : progress.epoch >= totalEpochs ? ' (all epochs were run)' : ''}`);
     } else {
       if (o.resume) log(`${outDir}: no last.ckpt to resume from; starting a new run`);
+      discardUnfinishedStart(outDir, [logPath]);
       if (config.init) {
         const { copied, total } = initFrom(model, config.init);
         log(`initialised ${copied} of ${total} tensors from ${config.init.checkpoint}`);
@@ -386,7 +397,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         sequencesPerSecond: done / seconds, protocol, metrics, improved, bestEpoch: progress.bestEpoch,
       };
       // the log line goes first: a resume drops lines past its checkpoint's epoch
-      appendFileSync(logPath, JSON.stringify(record) + '\n');
+      appendFileLogged(logPath, JSON.stringify(record) + '\n');
       const ckpt = captureCheckpoint({
         model, modules, rngs, optimizers: { model: { optimizer, name: config.optimizer.name, phase } },
         meta: { vocabSize, config, manifestHash: data.manifestHash, progress, causal: bert ? bert.causal : undefined,

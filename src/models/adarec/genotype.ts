@@ -50,6 +50,53 @@ export function genotypeCost(g: Genotype, C: number, L: number): { params: numbe
   return { params, macs };
 }
 
+/** Positions before t that an operator's output at t reads (0 for skip and none), or null when it reads later ones. */
+export function operatorSpan(spec: OperatorSpec): number | null {
+  if (!spec.causal) return null;
+  if (spec.kind === 'conv') return (spec.kernelSize! - 1) * spec.dilation!;
+  if (spec.kind === 'pool') return spec.kernelSize! - 1;
+  return 0;
+}
+
+/**
+ * Positions before t that a cell's output at t reads, along its longest path: `spans[e]` is edge
+ * e's operatorSpan, undefined for an edge that computes nothing (none), null for one that looks
+ * ahead (then the cell's span is null).
+ */
+export function cellSpanOf(nodes: number, spans: readonly (number | null | undefined)[]): number | null {
+  const node: number[] = [0];
+  let e = 0;
+  for (let to = 1; to <= nodes; to++) {
+    let span = 0;
+    for (let from = 0; from < to; from++, e++) {
+      const s = spans[e];
+      if (s === undefined) continue;
+      if (s === null) return null;
+      span = Math.max(span, node[from] + s);
+    }
+    node.push(span);
+  }
+  return Math.max(...node);
+}
+
+/**
+ * The receptive field of a genotype's network: the last output reads the window's last R
+ * positions, R = 1 + the cells' spans (serve/receptive-field.ts gives the same for a built
+ * student), or null when an operator looks ahead.
+ */
+export function genotypeReceptiveField(g: Genotype): number | null {
+  let R = 1;
+  for (const edges of g.cells) {
+    const s = cellSpanOf(g.nodes, edges.map((name) => {
+      const op = getOperator(name);
+      return op.kind === 'none' ? undefined : operatorSpan(op);
+    }));
+    if (s === null) return null;
+    R += s;
+  }
+  return R;
+}
+
 /** A genotype with a uniformly random operator per edge (shared by all cells). */
 export function randomGenotype(operators: readonly OperatorSpec[], nodes: number, cells: number, rng: Rng): Genotype {
   const E = cellEdges(nodes).length;
@@ -77,12 +124,15 @@ export function randomGenotypes(operators: readonly OperatorSpec[], nodes: numbe
 }
 
 /**
- * `count` distinct random genotypes whose operator parameter count is within `tolerance` (relative)
- * of `target`'s, drawn by rejection; when too few qualify after many draws, the closest are taken.
+ * `count` distinct random genotypes whose operator parameter count (or `measure`, e.g. predicted
+ * latency) is within `tolerance` (relative) of `target`'s, drawn by rejection; when too few qualify
+ * after many draws, the closest are taken.
  */
-export function randomGenotypesLike(target: Genotype, count: number, rng: Rng, o: { C: number; L: number; tolerance?: number; tries?: number }): Genotype[] {
+export function randomGenotypesLike(target: Genotype, count: number, rng: Rng,
+  o: { C: number; L: number; tolerance?: number; tries?: number; measure?: (g: Genotype) => number }): Genotype[] {
   const ops = operatorsByName(target.operators);
-  const want = genotypeCost(target, o.C, o.L).params, tol = o.tolerance ?? 0.25;
+  const measure = o.measure ?? ((g: Genotype) => genotypeCost(g, o.C, o.L).params);
+  const want = measure(target), tol = o.tolerance ?? 0.25;
   const seen = new Set<string>([JSON.stringify(target.cells)]);
   const pool: { g: Genotype; gap: number }[] = [];
   for (let t = 0; t < (o.tries ?? 20000) && pool.filter((p) => p.gap <= tol).length < count; t++) {
@@ -90,8 +140,8 @@ export function randomGenotypesLike(target: Genotype, count: number, rng: Rng, o
     const key = JSON.stringify(g.cells);
     if (seen.has(key)) continue;
     seen.add(key);
-    const have = genotypeCost(g, o.C, o.L).params;
-    pool.push({ g, gap: Math.abs(have - want) / Math.max(want, 1) });
+    const have = measure(g);
+    pool.push({ g, gap: Math.abs(have - want) / (want > 0 ? want : 1) });
   }
   return pool.sort((a, b) => a.gap - b.gap).slice(0, count).map((p) => p.g);
 }
