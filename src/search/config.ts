@@ -10,9 +10,26 @@ import { METRIC_PATTERN } from '../eval/metrics.js';
  * causal in training, and its students scored as well as or better than batch norm's on the
  * synthetic default (docs/RESULTS.md, "The norm after the convolutions").
  */
+/**
+ * Default weight of the latency hinge (cost 'latency'). The hinge is zero within the budget and
+ * about (E[latency] - budget) / budget above it, so unlike the MACs price it does not pull a
+ * student that fits towards cheaper operators; above the budget it should win over the task
+ * (docs/RESULTS.md, "Searching for a latency budget").
+ */
+export const LATENCY_BETA = 1;
+
 export const DEFAULT_CONV_NORM: 'batch' | 'layer' | 'none' = 'layer';
 
 const positiveInt = z.number().int().positive();
+
+/** The latency keys of a parsed config: all present (budget, quantile, path; the table when given) when cost is 'latency', else none. */
+interface LatencyKeys {
+  cost?: 'latency';
+  latencyBudgetMs?: number;
+  latencyQuantile?: 'p50' | 'p99';
+  latencyPath?: 'window' | 'stream';
+  latencyTable?: string;
+}
 const positive = z.number().positive().finite();
 
 const termsSchema = z.object({
@@ -66,6 +83,23 @@ export const searchConfigSchema = z.object({
    * over k5 (docs/RESULTS.md).
    */
   beta: z.number().min(0).finite().optional(),
+  /**
+   * What the efficiency term prices. 'macs' (METHOD.md; what an absent key means): each operator's
+   * MAC and parameter counts (search/efficiency.ts opCosts). 'latency': the operators' measured
+   * latencies on the serving machine (a table of `adarec profile-ops`: latencyTable, or profiled
+   * by the caller), and the term is the hinge max(0, E[latency] / latencyBudgetMs - 1) on the
+   * expected latency of the student under softmax(alpha); the genotype is then derived within the
+   * budget (search/latency.ts).
+   */
+  cost: z.enum(['macs', 'latency']).optional(),
+  /** The serving-latency budget of the student in milliseconds (batch 1, last position); cost 'latency' only. */
+  latencyBudgetMs: positive.optional(),
+  /** Which quantile the budget bounds: 'p99' (default) or 'p50' (a shared machine's p99 is set by other processes, docs/RESULTS.md). */
+  latencyQuantile: z.enum(['p50', 'p99']).optional(),
+  /** The serving path priced: 'window' (default: the receptive-field crop of a window) or 'stream' (one event of a session; positions 'none'). */
+  latencyPath: z.enum(['window', 'stream']).optional(),
+  /** The latency table (a file of `adarec profile-ops`); absent: `adarec run` and `adarec search` profile this machine first. */
+  latencyTable: z.string().min(1).optional(),
   terms: termsSchema,
   /** Logit distillation temperature. */
   temperature: positive.default(1),
@@ -94,16 +128,31 @@ export const searchConfigSchema = z.object({
   }).strict().default({}),
   /** Keep the teacher's signals of every training sequence in memory after the first epoch. */
   cacheTeacher: z.boolean().default(false),
-}).strict().transform((c) => {
+}).strict().superRefine((c, ctx) => {
+  // before the transform, which drops the latency keys of a config that is not latency-priced
+  const issue = (path: string, message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+  if (c.cost === 'latency') {
+    if (c.latencyBudgetMs === undefined) issue('latencyBudgetMs', 'required with cost "latency" (the serving budget in milliseconds)');
+    if (c.latencyPath === 'stream' && c.positions !== 'none') issue('latencyPath', 'the stream path serves students without position embeddings: set positions "none"');
+  } else {
+    for (const k of ['latencyBudgetMs', 'latencyQuantile', 'latencyPath', 'latencyTable'] as const)
+      if (c[k] !== undefined) issue(k, 'needs cost "latency"');
+  }
+}).transform((c) => {
   const paper = c.mode === 'paper';
   // batch norm is left out of the parsed config (as before the option existed), so that the stage
   // keys and checkpoints of batch-norm searches stay as they were; read it with searchConvNorm()
-  const { convNorm: asked, ...rest } = c;
+  const { convNorm: asked, cost, latencyBudgetMs, latencyQuantile, latencyPath, latencyTable, ...rest } = c;
   const convNorm = asked ?? (paper ? 'batch' : DEFAULT_CONV_NORM);
+  // likewise the latency keys appear only in latency-priced configs, so MACs-priced ones keep their keys
+  const latency: LatencyKeys = cost === 'latency'
+    ? { cost, latencyBudgetMs, latencyQuantile: latencyQuantile ?? 'p99' as const, latencyPath: latencyPath ?? 'window' as const, ...(latencyTable ? { latencyTable } : {}) }
+    : {};
   return {
     ...rest,
     ...(convNorm !== 'batch' ? { convNorm } : {}),
-    beta: c.beta ?? (paper ? 8 : 0.01),
+    ...latency,
+    beta: c.beta ?? (paper ? 8 : cost === 'latency' ? LATENCY_BETA : 0.01),
     alphaOptimizer: { ...c.alphaOptimizer, lr: c.alphaOptimizer.lr ?? (paper ? 2e-5 : 1e-2) },
     validation: { ...c.validation, genotype: c.validation.genotype ?? (paper ? 'sampled' as const : 'argmax' as const) },
   };

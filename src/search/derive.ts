@@ -28,8 +28,16 @@ export function deriveGenotype(alpha: ArrayLike<number>, operators: readonly Ope
   const O = operators.length, E = cellEdges(nodes).length;
   const rows = alpha.length / O;
   if (rows !== E && rows !== cells * E) throw new Error(`alpha has ${rows} rows; expected ${E} (shared) or ${cells * E} (per cell)`);
+  return genotypeOf(argmaxRows(alpha, O), alpha, operators, nodes, cells);
+}
+
+/** The genotype of chosen columns per alpha row (shared: E rows; per cell: cells x E), with softmax(alpha). */
+export function genotypeOf(index: ArrayLike<number>, alpha: ArrayLike<number>, operators: readonly OperatorSpec[], nodes: number, cells: number): Genotype {
+  const O = operators.length, E = cellEdges(nodes).length;
+  const rows = alpha.length / O;
+  if (index.length !== rows) throw new Error(`${index.length} chosen operators for ${rows} alpha rows`);
   const probabilities = alphaProbabilities(alpha, O);
-  const pick = Array.from(argmaxRows(alpha, O), (o) => operators[o].name);
+  const pick = Array.from(index, (o) => operators[o].name);
   const perCell = rows !== E;
   return {
     operators: operators.map((o) => o.name), nodes,

@@ -1,5 +1,9 @@
-// The efficiency term's price of each operator (METHOD.md "Search", L_E), computed from the
-// operators' MAC and parameter counts, never from a table.
+// The efficiency term (METHOD.md "Search", L_E). Priced by MACs (METHOD.md): each operator's cost
+// computed from its MAC and parameter counts, never from a table, and L_E = sum over edges of the
+// sampled one-hot . cost. Priced by latency (search config cost 'latency', search/latency.ts): the
+// operators' measured milliseconds on the serving machine, and L_E the hinge on the expected
+// latency above the budget, below.
+import { F, type Tensor } from '../engine/index.js';
 import type { OperatorSpec } from '../models/adarec/index.js';
 
 function softmax(x: readonly number[]): number[] {
@@ -25,4 +29,26 @@ export function opCosts(ops: readonly OperatorSpec[], L = 100, C = 128): Float64
   const m = softmax(ops.map((op) => count(op.macs(L, C), 'MACs', op)));
   const p = softmax(ops.map((op) => count(op.params(C), 'params', op)));
   return Float64Array.from(ops.map((_, o) => 5 * (m[o] + p[o])));
+}
+
+/**
+ * Expected serving latency (ms) of a student under the architecture distribution softmax(alpha)
+ * (rows independent, as the Gumbel samples are): fixedMs + rowFactor * sum_r sum_o p_ro price_o,
+ * `prices` [O] the operators' milliseconds at the crop being priced, rowFactor the cells an alpha
+ * row stands for (all K when shared, 1 per cell). Linear in p, so it is exactly the mean of the
+ * sampled students' latencies at that crop.
+ */
+export function expectedLatency(alpha: Tensor, prices: Tensor, fixedMs: number, rowFactor: number): Tensor {
+  return F.addScalar(F.mulScalar(F.sum(F.mul(F.softmax(alpha), prices)), rowFactor), fixedMs);
+}
+
+/**
+ * The latency term: max(0, expected / budget - 1), the expected latency's excess over the budget
+ * as a fraction of it. Zero gradient within the budget (a student that fits is not pushed to be
+ * faster at the expense of accuracy), a constant pull above it; unit-free, so beta means the
+ * same for any budget.
+ */
+export function latencyHinge(expected: Tensor, budgetMs: number): Tensor {
+  if (!(budgetMs > 0)) throw new RangeError(`latency budget must be > 0 ms, got ${budgetMs}`);
+  return F.relu(F.addScalar(F.mulScalar(expected, 1 / budgetMs), -1));
 }
