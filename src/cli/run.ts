@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { SYNTHETIC_PRESET, parseRunConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { parseSearchConfig } from '../search/config.js';
-import { runSearch } from '../search/search.js';
+import { runSearch, studentHidden } from '../search/search.js';
+import { checkGenotypeLatency, describeLatencyCheck, searchLatencyTable } from '../pipeline/latency.js';
 import { loadTeacher } from '../train/teacher.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt } from './data.js';
@@ -77,11 +78,15 @@ export function searchCommand(): Command {
       const teacher = await loadTeacher({ path: resolve(o.teacher), mapping: o.teacherMapping === undefined ? undefined : resolve(String(o.teacherMapping)), field: '--teacher', maxLength: config.maxLength });
       if (teacher.manifestHash !== null && teacher.manifestHash !== data.manifest.key)
         console.error(`warning: the teacher was trained on data ${teacher.manifestHash}, this data is ${data.manifest.key}`);
+      const hidden = studentHidden(config, teacher.kind);
+      // a latency-priced search without a table profiles this machine first
+      const table = config.cost === 'latency' ? searchLatencyTable(config, hidden, data.dataset.numItems, (l) => console.error(l)) : null;
       const controller = abortOnSigint('the search');
       const r = await runSearch({
-        config, teacher, outDir: resolve(o.out), resume: o.resume === true,
+        config, teacher, outDir: resolve(o.out), resume: o.resume === true, ...(table ? { latencyTable: table } : {}),
         signal: controller.signal, data: { dataset: data.dataset, split: data.split, negatives: data.negatives, manifestHash: data.manifest.key },
       }).finally(() => teacher.dispose());
       console.log(`genotype (best epoch ${r.bestEpoch}): ${r.genotype.cells[0].join(', ')}`);
+      if (table) console.log(describeLatencyCheck(checkGenotypeLatency(r.genotype, config, table, { hidden, vocabSize: data.dataset.numItems + 1 })));
     });
 }

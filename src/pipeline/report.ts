@@ -9,9 +9,10 @@ import { formatSeconds } from '../train/progress.js';
 import { alphaHeatmapSvg, cellSvg, tradeoffSvg } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { ModelFigures } from './measure.js';
+import { describeLatencyCheck, type LatencyCheck } from './latency.js';
 
 /** Which baseline a row is (results.json). */
-export type BaselineKind = 'scratch' | 'kd' | 'random-cost-matched' | 'random-any' | 'random-search' | 'ablation' | 'paper-mode';
+export type BaselineKind = 'scratch' | 'kd' | 'random-cost-matched' | 'random-latency-matched' | 'random-any' | 'random-search' | 'ablation' | 'paper-mode';
 
 export interface ReportRow {
   name: string;
@@ -53,6 +54,8 @@ function randomNote(rows: readonly ReportRow[]): string {
   const notes: string[] = [];
   if (rows.some((r) => r.baseline === 'random-cost-matched'))
     notes.push('random genotype (cost-matched): operator parameters within 25% of the searched cell\'s (or the closest drawn)');
+  if (rows.some((r) => r.baseline === 'random-latency-matched'))
+    notes.push('random genotype (latency-matched): predicted serving latency (the search\'s latency table) within 10% of the searched student\'s (or the closest drawn)');
   if (rows.some((r) => r.baseline === 'random-any')) notes.push('random genotype (any): a uniform operator per edge from the whole space');
   const rs = rows.find((r) => r.randomSearch)?.randomSearch;
   if (rs) notes.push(`random search: ${rs.candidates} genotypes from the whole space trained ${rs.epochsEach} epochs each ` +
@@ -66,7 +69,8 @@ function seedNote(rows: readonly ReportRow[]): string {
   return n ? ` Students and baselines: means over ${n} finetune seeds (NDCG@10 ± its standard deviation over seeds; per seed in results.json).` : '';
 }
 
-export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow }, log: (line: string) => void): void {
+export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow; latencyCheck?: LatencyCheck },
+  log: (line: string) => void): void {
   const table = resultsTable(r.rows, r.teacher);
   const write = (name: string, text: string): void => writeFileAtomic(join(outDir, name), [Buffer.from(text, 'utf8')]);
   const edges = cellEdges(r.genotype.nodes);
@@ -84,7 +88,9 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
   })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)' }));
   const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
   write('report.md', `# AdaRec run\n\n${table}\n\n(s) = sampled protocol (target among the fixed negatives); the others rank all items. ` +
-    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}${randomNote(r.rows)}\n\n## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
-  write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype }, null, 2) + '\n');
+    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}${randomNote(r.rows)}\n\n` +
+    `${r.latencyCheck ? `## Latency budget\n\nThe searched student (random weights), timed in the serving path on this machine: ${describeLatencyCheck(r.latencyCheck)}.\n\n` : ''}` +
+    `## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
+  write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype, ...(r.latencyCheck ? { latencyCheck: r.latencyCheck } : {}) }, null, 2) + '\n');
   log(`\n${table}\n\nreport: ${join(outDir, 'report.md')} (pictures: cell.svg, alpha.svg, tradeoff.svg)`);
 }

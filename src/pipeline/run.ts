@@ -4,6 +4,7 @@
 //   random-search/ (candidate-<i>/, candidates.json)  random-search-student/
 //   search-no-<term>/ student-no-<term>/  search-paper/ student-paper/
 //   report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
+//   (a latency-priced search without a table: ops-latency/ first, this machine's operator latencies)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
@@ -21,6 +22,9 @@ import { meanFigures, measureModel, type ModelFigures, type SeededFigures } from
 import { candidateConfig, randomSearchBudget, runRandomSearch } from './random-search.js';
 import { writeReport, type ReportRow } from './report.js';
 import { lockRunFolder, runStage, stageKey } from './stage.js';
+import { predictLatency, readLatencyTable, writeLatencyTable, type LatencyTable } from '../eval/latency-table.js';
+import { profileOperators } from '../serve/profile-ops.js';
+import { checkGenotypeLatency, describeLatencyCheck, profileOptionsFor, type LatencyCheck } from './latency.js';
 
 export interface RunOptions {
   config: RunConfig;
@@ -34,6 +38,8 @@ export interface RunOptions {
 export interface RunResult {
   rows: ReportRow[];
   genotype: Genotype;
+  /** A latency-priced search's derived student timed against its budget. */
+  latencyCheck?: LatencyCheck;
 }
 
 interface TrainedStage { result: TrainResult; figures: ModelFigures }
@@ -115,17 +121,32 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   const teacherCkpt = join(outDir, 'teacher', 'best.ckpt');
 
   // 2. search (+ derive), for the default config and any ablation / paper-mode variants
-  const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult }> => {
-    const key = stageKey({ dataKey, teacherKey, cfg });
+  // A latency-priced search reads its table, or this machine profiled once in a stage (ops-latency/
+  // for the main search's settings); its key holds the table's content, not its path.
+  const mainProfile = profileOptionsFor(searchConfig, C, data.dataset.numItems);
+  const latencyTableFor = async (cfg: SearchConfig): Promise<LatencyTable> => {
+    if (cfg.latencyTable) return readLatencyTable(cfg.latencyTable);
+    const opts = profileOptionsFor(cfg, C, data.dataset.numItems);
+    const keyOf = (p: typeof opts): string => stageKey({ profile: { ...p, operators: p.operators.map((x) => x.name) } });
+    const key = keyOf(opts);
+    return runStage(outDir, key === keyOf(mainProfile) ? 'ops-latency' : `ops-latency-${key.slice(0, 8)}`, key, log, async ({ dir }) => {
+      const table = profileOperators({ ...opts, log });
+      writeLatencyTable(join(dir, 'ops-latency.json'), table);
+      return table;
+    });
+  };
+  const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult; table: LatencyTable | null }> => {
+    const table = cfg.cost === 'latency' ? await latencyTableFor(cfg) : null;
+    const key = table ? stageKey({ dataKey, teacherKey, cfg: { ...cfg, latencyTable: undefined }, latencyTable: table }) : stageKey({ dataKey, teacherKey, cfg });
     const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
       const teacher = await loadTeacher({ path: teacherCkpt, field: 'teacher', maxLength: cfg.maxLength });
       try {
-        return await runSearch({ ...common, config: cfg, teacher, data, outDir: dir, resume });
+        return await runSearch({ ...common, config: cfg, teacher, data, outDir: dir, resume, ...(table ? { latencyTable: table } : {}) });
       } finally {
         teacher.dispose();
       }
     });
-    return { key, result };
+    return { key, result, table };
   };
 
   // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
@@ -144,6 +165,12 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   };
 
   const main = await search('search', searchConfig);
+  let latencyCheck: LatencyCheck | undefined;
+  if (main.table) {
+    // the derived genotype in the serving path on this machine, against the budget (not cached: it is this machine now)
+    latencyCheck = checkGenotypeLatency(main.result.genotype, searchConfig, main.table, { hidden: C, vocabSize: data.dataset.numItems + 1 });
+    log(describeLatencyCheck(latencyCheck));
+  }
   const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key });
   const rows: ReportRow[] = [
     { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures },
@@ -162,10 +189,16 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
     rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c) })) });
   }
-  const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), { C, L: T });
+  // cost-matched: by operator parameters, or by predicted latency (within 10%) when the search was latency-priced
+  const latencyMatched = main.table;
+  const randoms = randomGenotypesLike(main.result.genotype, config.baselines.random, new Rng(config.seed + 7), latencyMatched
+    ? { C, L: T, tolerance: 0.1, measure: (g) => predictLatency(latencyMatched, g, searchConfig.latencyPath ?? 'window', T).p50 }
+    : { C, L: T });
   for (const [i, g] of randoms.entries()) {
     const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key });
-    rows.push({ name: `random genotype (cost-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-cost-matched', ...r, genotype: g.cells[0] });
+    rows.push(latencyMatched
+      ? { name: `random genotype (latency-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-latency-matched', ...r, genotype: g.cells[0] }
+      : { name: `random genotype (cost-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-cost-matched', ...r, genotype: g.cells[0] });
   }
   const operators = searchOperators(searchConfig);
   const anyRandoms = randomGenotypes(operators, searchConfig.nodes, searchConfig.cells, config.baselines.randomAny,
@@ -207,6 +240,6 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
 
   // 5. report
   const alpha = JSON.parse(readFileSync(join(outDir, 'search', 'alpha.json'), 'utf8'));
-  writeReport(outDir, { rows, genotype: main.result.genotype, alpha, teacher: rows[0] }, log);
-  return { rows, genotype: main.result.genotype };
+  writeReport(outDir, { rows, genotype: main.result.genotype, alpha, teacher: rows[0], ...(latencyCheck ? { latencyCheck } : {}) }, log);
+  return { rows, genotype: main.result.genotype, ...(latencyCheck ? { latencyCheck } : {}) };
 }
