@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { DATASETS, fetchDataset, type DatasetName } from '../data/fetch.js';
-import { FORMAT_NAMES, formatByName, type ColumnMapping, type LogFormat } from '../data/formats.js';
+import { FORMAT_NAMES, formatByName, sniffColumnar, type ColumnMapping, type LogFormat } from '../data/formats.js';
 import { prepareDataset, type PrepareOptions, type PreparedData } from '../data/prepare.js';
 import { defaultCacheDir, openSource } from '../data/source.js';
 import { datasetStats, formatStats } from '../data/stats.js';
@@ -67,7 +67,7 @@ export function formatNamesHelp(): string {
 export function addDataOptions(cmd: Command): Command {
   return cmd
     .option('--format <name>', `log format (default: detected): ${Object.keys(FORMAT_NAMES).join(', ')}`)
-    .option('--columns <mapping>', 'generic CSV/TSV: user=,item=[,time=][,rating=][,session=] by header name or 0-based index; without time= the order is the file\'s', columnMapping)
+    .option('--columns <mapping>', 'generic CSV/TSV, Parquet, Arrow: user=,item=[,time=][,rating=][,session=] by column name or 0-based index; without time= the order is the file\'s', columnMapping)
     .option('--delimiter <text>', "the field delimiter: generic files (default ','), pairs and user-per-line (default: runs of blanks)")
     .option('--no-header', 'generic files: the first line is data, not a header')
     .addOption(new Option('--time-format <kind>', 'generic files: how times are written').choices(['number', 'iso']).default('number'))
@@ -89,9 +89,13 @@ export function addDataOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'where downloads and prepared data are kept (env ADAREC_CACHE_DIR)', defaultCacheDir());
 }
 
-function logFormatFrom(o: Record<string, unknown>): LogFormat | undefined {
+function logFormatFrom(o: Record<string, unknown>, source: string): LogFormat | undefined {
   const delimiter = o.delimiter === undefined ? undefined : o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : String(o.delimiter);
   if (o.columns) {
+    // a Parquet or Arrow file (named by --format, or told by its first bytes) maps columns by name in its schema
+    const named = o.format ? formatByName(String(o.format)).kind : undefined;
+    const columnar = named === 'parquet' || named === 'arrow' ? named : named === undefined ? sniffColumnar(resolve(source)) : null;
+    if (columnar) return { kind: columnar, columns: o.columns as ColumnMapping };
     return { kind: 'delimited', delimiter: delimiter ?? ',', header: o.header !== false, columns: o.columns as ColumnMapping, timeFormat: o.timeFormat as 'number' | 'iso' };
   }
   if (!o.format) return undefined;
@@ -135,7 +139,7 @@ function progressPrinter(what: string): ((done: number, total: number) => void) 
 export async function loadData(source: string, o: Record<string, unknown>, log: (line: string) => void = (l) => console.error(l)):
   Promise<{ data: PreparedData; fromCache: boolean; path: string }> {
   const cacheDir = resolve(String(o.cacheDir));
-  const input = await openSource(source, { format: logFormatFrom(o), lenient: o.lenient === true, cacheDir, onProgress: progressPrinter('reading') });
+  const input = await openSource(source, { format: logFormatFrom(o, source), lenient: o.lenient === true, cacheDir, onProgress: progressPrinter('reading') });
   const t0 = performance.now();
   const result = prepareDataset(input, prepareOptionsFrom(o), cacheDir);
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
@@ -148,7 +152,8 @@ export async function loadData(source: string, o: Record<string, unknown>, log: 
 export function dataCommand(): Command {
   const data = new Command('data').description('download, prepare and describe interaction data')
     .addHelpText('after', `\nLog formats (--format; detected from the file when its name and first lines tell):\n${formatNamesHelp()}\n` +
-      '  (any other CSV/TSV: --columns user=,item=[,time=]; JSON Lines: detected by its keys)');
+      '  (any other CSV/TSV: --columns user=,item=[,time=]; JSON Lines: detected by its keys; Parquet and Arrow:\n' +
+      '  detected by their magic bytes, columns by their usual names or --columns)');
 
   data.command('fetch')
     .description(`download a public data set into the cache (${Object.keys(DATASETS).join(', ')})`)

@@ -4,6 +4,8 @@
 // public face: the union of all format objects and the registry's lookups.
 
 export type { ColumnMapping, ColumnRef, DelimitedFormat } from './formats/delimited.js';
+export type { ArrowFormat, ParquetFormat } from './formats/columnar.js';
+export { sniffColumnar } from './formats/columnar.js';
 export type { JsonLinesFormat } from './formats/jsonl.js';
 export type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './formats/movielens.js';
 export type { PairsFormat } from './formats/pairs.js';

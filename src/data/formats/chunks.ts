@@ -119,6 +119,8 @@ export interface FileSample {
   base: string;
   /** Up to 200 non-blank lines from the first 64 KiB (a line cut by that limit is left out). */
   lines: string[];
+  /** The file's first bytes as they are (up to 64 KiB): binary formats are told by their magic bytes. */
+  head: Buffer;
 }
 
 export function readSample(path: string, max = 200): FileSample {
@@ -133,6 +135,7 @@ export function readSample(path: string, max = 200): FileSample {
     return {
       path,
       base: basename(path).toLowerCase(),
+      head: buf.subarray(0, n),
       lines: lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim().length > 0).slice(0, max),
     };
   } finally {

@@ -31,6 +31,15 @@ export class Interner {
     return this.fromText(b.toString('utf8', s, e));
   }
 
+  /**
+   * The id for an integer value of a typed column (Parquet, Arrow): the same index, and the same
+   * key text, as the decimal text of `n` read from a text file (so a log and its CSV twin intern
+   * alike). `n` must be an integer; negative ones and those of more than 15 digits go by their text.
+   */
+  fromInteger(n: number): number {
+    return n >= 0 && n < 1e15 ? this.fromNumber(n) : this.fromText(String(n));
+  }
+
   private fromNumber(n: number): number {
     if (n < TABLE_LIMIT) {
       let table = this.table;
@@ -153,6 +162,23 @@ export class Columns {
     this.line[row] = line;
   }
 
+  /**
+   * Appends n rows at once from batch columns (a columnar reader's batch without bad rows): times
+   * null means each row's time is its position; lines run from firstLine.
+   */
+  pushMany(n: number, user: Int32Array, item: Int32Array, time: Float64Array | null, rating: Float64Array | null, session: Int32Array | null, firstLine: number): void {
+    while (this.n + n > this.cap) this.grow();
+    const at = this.n;
+    this.user.set(user.subarray(0, n), at);
+    this.item.set(item.subarray(0, n), at);
+    if (time) this.time.set(time.subarray(0, n), at);
+    else for (let k = 0; k < n; k++) this.time[at + k] = at + k;
+    if (this.rating) this.rating.set(rating!.subarray(0, n), at);
+    if (this.session) this.session.set(session!.subarray(0, n), at);
+    for (let k = 0; k < n; k++) this.line[at + k] = firstLine + k;
+    this.n += n;
+  }
+
   /** Trims every column to exactly n rows. */
   finish(): void {
     const n = this.n;
@@ -216,6 +242,11 @@ export class LogBuilder {
 
   push(user: number, item: number, time: number, rating: number, session: number, line: number): void {
     (this.cols ??= new Columns(1024, this.hasRating, this.sessions !== null)).push(user, item, time, rating, session, line);
+  }
+
+  /** Appends a batch of good rows (see Columns.pushMany; time null: the log has no time column). */
+  pushMany(n: number, user: Int32Array, item: Int32Array, time: Float64Array | null, rating: Float64Array | null, session: Int32Array | null, firstLine: number): void {
+    (this.cols ??= new Columns(Math.max(n, 1024), this.hasRating, this.sessions !== null)).pushMany(n, user, item, time, rating, session, firstLine);
   }
 
   /** Reports a bad row: a DataError naming file, line and field when strict; counted and the row abandoned when lenient. */

@@ -2,6 +2,7 @@
 // the --format names, the check of a format object into its reader, and detection from a file's
 // name and first lines. A new format is a module under formats/ plus one entry in FAMILIES.
 import { DataError } from '../errors.js';
+import type { ArrowFormat, ParquetFormat } from './columnar.js';
 import type { DelimitedFormat } from './delimited.js';
 import type { JsonLinesFormat } from './jsonl.js';
 import type { MovieLens100kFormat, MovieLensCsvFormat, MovieLensDatFormat, MovieLensHetrecFormat } from './movielens.js';
@@ -12,6 +13,7 @@ import type { ThirtyMusicFormat } from './thirty-music.js';
 import type { UserPerLineFormat } from './user-per-line.js';
 import { shown } from './bytes.js';
 import { readSample } from './chunks.js';
+import { arrowFamily, columnarKindOf, parquetFamily } from './columnar.js';
 import { delimited } from './delimited.js';
 import type { FormatFamily, LogReader } from './family.js';
 import { jsonLines } from './jsonl.js';
@@ -34,14 +36,17 @@ export type LogFormat =
   | JsonLinesFormat
   | PairsFormat
   | UserPerLineFormat
-  | RecBoleFormat;
+  | RecBoleFormat
+  | ParquetFormat
+  | ArrowFormat;
 
 /**
- * Detection order: the published layouts by their names and headers, typed RecBole headers, JSON
- * Lines, generic headers, and last the headerless id lists (whose only clue is that every field is
- * an integer).
+ * Detection order: the binary columnar files by their magic bytes (Parquet's 'PAR1', Arrow's
+ * 'ARROW1'), the published layouts by their names and headers, typed RecBole headers, JSON Lines,
+ * generic headers, and last the headerless id lists (whose only clue is that every field is an
+ * integer).
  */
-const FAMILIES = [movielens, thirtyMusic, retailrocket, recbole, jsonLines, delimited, pairs, userPerLine] as unknown as FormatFamily[];
+const FAMILIES = [parquetFamily, arrowFamily, movielens, thirtyMusic, retailrocket, recbole, jsonLines, delimited, pairs, userPerLine] as unknown as FormatFamily[];
 
 function familyOf(kind: string): FormatFamily | undefined {
   return FAMILIES.find((f) => (f.kinds as readonly string[]).includes(kind));
@@ -50,7 +55,7 @@ function familyOf(kind: string): FormatFamily | undefined {
 const NAMES = FAMILIES.flatMap((f) => f.names);
 /** Published layouts first, as before the file-order formats existed. */
 const ORDER = ['movielens-100k', 'movielens-1m', 'movielens-10m', 'movielens-latest', 'movielens-20m', 'movielens-25m', 'movielens-32m',
-  'movielens-2k', 'retailrocket', '30music', 'pairs', 'user-per-line', 'recbole'];
+  'movielens-2k', 'retailrocket', '30music', 'pairs', 'user-per-line', 'recbole', 'parquet', 'arrow'];
 
 /** Names accepted by `formatByName` (for a command line), each with what it reads. */
 export const FORMAT_NAMES: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(
@@ -97,7 +102,9 @@ export function compileFormat(format: LogFormat, file: string): LogReader {
  */
 export function detectFormat(path: string): LogFormat {
   const sample = readSample(path);
-  if (sample.lines.length === 0) throw new DataError(path, 'empty file');
+  if (sample.lines.length === 0 && columnarKindOf(sample.head, sample.base) === null) {
+    throw new DataError(path, 'empty file');
+  }
   const maybes: string[] = [];
   for (const family of FAMILIES) {
     const found = family.detect?.(sample) ?? null;
