@@ -1,6 +1,7 @@
 // What every model shares once it has per-position hidden states and a linear output layer:
 // full logits, last-position scoring and the next-item loss.
 import { F, Tensor, nn, tensor } from '../engine/index.js';
+import type { CandidateSource } from './sampled-softmax.js';
 import type { DistillationSignals, SequentialRecommender } from './types.js';
 
 export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
@@ -35,8 +36,8 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
    * Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored).
    * positionOffset as in scoreLast (a batch cut to its longest window).
    */
-  loss(inputs: Tensor, targets: Tensor, positionOffset = 0): Tensor {
-    return this.targetLoss(this.hidden(inputs, positionOffset), targets);
+  loss(inputs: Tensor, targets: Tensor, positionOffset = 0, candidates?: CandidateSource): Tensor {
+    return this.targetLoss(this.hidden(inputs, positionOffset), targets, candidates);
   }
 
   /**
@@ -44,11 +45,20 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
    * layer run only at positions that have a target: on short-sequence data most positions are
    * padding, and the output layer over the whole catalog is the largest cost of a step.
    */
-  targetLoss(h: Tensor, targets: Tensor): Tensor {
+  targetLoss(h: Tensor, targets: Tensor, candidates?: CandidateSource): Tensor {
     const [B, T, C] = h.shape;
     const tv = targets.values;
     let n = 0;
     for (let i = 0; i < tv.length; i++) if (tv[i] !== 0) n++;
+    if (candidates && n > 0) {
+      const rows = new Int32Array(n), positives = new Int32Array(n);
+      for (let i = 0, j = 0; i < tv.length; i++) if (tv[i] !== 0) { rows[j] = i; positives[j++] = tv[i]; }
+      const picked = n === B * T ? F.reshape(h, [n, C]) : F.embedding(F.reshape(h, [B * T, C]), tensor(rows, [n], 'int32'));
+      const c = candidates(positives);
+      let logits = F.linearColumns(picked, this.output.weight, this.output.bias, c.items);
+      if (c.correction) logits = F.sub(logits, tensor(c.correction, [c.items.length], logits.dtype));
+      return F.crossEntropy(logits, tensor(c.labels, [n], 'int32'), -1, true);
+    }
     // the logits feed only the loss: it writes their gradient over them (consume)
     if (n === B * T || n === 0) return F.crossEntropy(this.output.forward(h), targets, 0, true);
     const rows = new Int32Array(n), labels = new Int32Array(n);

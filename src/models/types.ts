@@ -2,6 +2,7 @@
 // training loss, full-position logits, cheap last-position scoring, and the signals that
 // distillation reads.
 import type { Tensor, nn } from '../engine/index.js';
+import type { CandidateSource } from './sampled-softmax.js';
 
 export interface DistillationSignals {
   /** The embedding layer's output [B, T, C]. */
@@ -35,5 +36,5 @@ export interface SequentialRecommender extends nn.Module {
    * Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). positionOffset as in
    * scoreLast: a training batch cut to its longest window (leadingPaddingInert models only).
    */
-  loss(inputs: Tensor, targets: Tensor, positionOffset?: number): Tensor;
+  loss(inputs: Tensor, targets: Tensor, positionOffset?: number, candidates?: CandidateSource): Tensor;
 }

@@ -168,6 +168,19 @@ export const trainConfigSchema = z.object({
     mapping: z.enum(['emd', 'fixed']).default('emd'),
     temperature: positive.default(1),
   }).strict().optional(),
+  /**
+   * The training loss's candidates. Absent or kind 'auto': every item up to SAMPLED_SOFTMAX_ABOVE
+   * items, a sampled softmax above. 'sampled': the batch's positives (in-batch negatives for the other
+   * rows) and `negatives` items drawn per batch (uniformly or by training popularity), with the logQ
+   * correction for popularity-distributed candidates. Autoregressive training only: BERT4Rec's masked
+   * phase and distillation keep the full softmax.
+   */
+  loss: z.object({
+    kind: z.enum(['auto', 'full', 'sampled']).default('auto'),
+    negatives: positiveInt.default(1024),
+    sampler: z.enum(['uniform', 'popularity']).default('popularity'),
+    inBatch: z.boolean().default(true),
+  }).strict().optional(),
   validation: z.object({
     /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
     protocol: z.enum(['full', 'sampled']).default('full'),
@@ -178,6 +191,20 @@ export const trainConfigSchema = z.object({
   ...c,
   optimizer: { ...OPTIMIZER_DEFAULTS[c.model.kind], ...definedOnly(c.optimizer) } as OptimizerConfig,
 }));
+
+/** Catalogs larger than this train with a sampled softmax unless `loss.kind` says otherwise. */
+export const SAMPLED_SOFTMAX_ABOVE = 50_000;
+
+/** The sampled softmax's settings of a config (its `loss`, or the defaults when absent). */
+export function sampledLossOptions(config: TrainConfig): { negatives: number; sampler: 'uniform' | 'popularity'; inBatch: boolean } {
+  return { negatives: 1024, sampler: 'popularity', inBatch: true, ...config.loss };
+}
+
+/** Whether a config trains with a sampled softmax on a catalog of numItems items. */
+export function usesSampledSoftmax(config: TrainConfig, numItems: number): boolean {
+  const kind = config.loss?.kind ?? 'auto';
+  return kind === 'sampled' || (kind === 'auto' && numItems > SAMPLED_SOFTMAX_ABOVE);
+}
 
 /** The parsed configuration, every default filled in. Its JSON is itself a valid config file. */
 export type TrainConfig = z.output<typeof trainConfigSchema>;

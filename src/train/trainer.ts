@@ -21,6 +21,7 @@ import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount } from '../models/common.js';
+import { NegativeSampler, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
@@ -29,7 +30,7 @@ import {
   appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
-import { buildModel, parseTrainConfig, type OptimizerConfig, type TrainConfig } from './config.js';
+import { buildModel, parseTrainConfig, sampledLossOptions, usesSampledSoftmax, type OptimizerConfig, type TrainConfig } from './config.js';
 import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
@@ -117,7 +118,7 @@ export function derivedSeed(seed: number, stream: number, epoch: number): number
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const SHUFFLE_STREAM = 1, MASK_STREAM = 2, TIES_STREAM = 3;
+const SHUFFLE_STREAM = 1, MASK_STREAM = 2, TIES_STREAM = 3, NEGATIVES_STREAM = 4;
 
 function makeOptimizer(c: OptimizerConfig, params: Tensor[], lr: number): optim.Optimizer {
   switch (c.name) {
@@ -139,6 +140,30 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
       withMask[s.length] = model.maskId;
       return withMask;
     })),
+  };
+}
+
+/**
+ * The sampled softmax of a run (config.loss): a sampler over the training items and, per epoch, the
+ * candidate source of every batch (negatives drawn from that epoch's Rng, so resume stays exact).
+ * logQ corrects the candidates when they are popularity-distributed (popularity draws, in-batch
+ * positives).
+ */
+function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number): { forEpoch: (rng: Rng) => CandidateSource } {
+  const o = sampledLossOptions(config);
+  const counts = new Float64Array(numItems + 1);
+  for (const item of split.train.items) if (item > 0) counts[item]++;
+  for (let i = 1; i <= numItems; i++) counts[i] += 1e-3; // unseen items stay drawable
+  const popularity = new NegativeSampler(numItems, counts);
+  const sampler = o.sampler === 'popularity' ? popularity : new NegativeSampler(numItems, null);
+  const logQ = o.sampler === 'popularity' || o.inBatch ? popularity.logQ : null;
+  return {
+    forEpoch: (rng) => (positives) => {
+      const c = sampledCandidates(o.inBatch ? positives : new Int32Array(0), sampler.sample(o.negatives, () => rng.uniform()), logQ);
+      if (o.inBatch) return c;
+      // without in-batch negatives each row still needs its own positive among the candidates
+      return sampledCandidates(positives, c.items, logQ);
+    },
   };
 }
 
@@ -248,6 +273,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const model = buildModel(config, vocabSize, modelRng);
   const kd = await setupDistillation(config, model, vocabSize, modelRng);
   const modules = kd ? { distiller: kd.distiller } : undefined;
+  const sampling = !kd && usesSampledSoftmax(config, data.dataset.numItems) ? samplingSetup(config, data.split, data.dataset.numItems) : null;
   const bert = model instanceof BERT4Rec ? model : null;
   const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
   const maskProb = config.model.kind === 'bert4rec' ? config.model.maskProb : 0;
@@ -292,6 +318,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
       `${data.split.valid.targets.length} validation examples`;
     log(describe);
+    if (sampling) {
+      const l = sampledLossOptions(config);
+      log(`sampled softmax over ${data.dataset.numItems.toLocaleString('en-US')} items: ${l.inBatch ? 'the batch\'s positives + ' : ''}${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
+    }
     if (config.shuffleTies) log(`shuffleTies: ${tiedItemCount(data.split.train).toLocaleString('en-US')} training items share their timestamp with the one before; their order is drawn anew each epoch`);
 
     const ks = cutoffsFor(config.earlyStopping.metric);
@@ -320,6 +350,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         : sequences;
       const order = Int32Array.from({ length: sequences.length }, (_, i) => i);
       new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
+      const candidates = sampling?.forEpoch(new Rng(derivedSeed(config.seed, NEGATIVES_STREAM, epochIndex)));
       const label = `epoch ${epoch}/${totalEpochs}${bert ? ` (${phase})` : ''}`;
       progressBar.start(label, sequences.length);
       const started = performance.now();
@@ -344,7 +375,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
               l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
             } else {
               const { inputs, targets, positionOffset } = nextItemBatch(batch, T, model.leadingPaddingInert);
-              l = model.loss(inputs, targets, positionOffset);
+              l = model.loss(inputs, targets, positionOffset, candidates);
             }
             opt.zeroGrad();
             backward(l);

@@ -2,7 +2,7 @@
 import { record } from '../autograd.js';
 import { kernels } from '../backend/index.js';
 import type { FloatArray } from '../backend/kernels.js';
-import { Tensor, empty, shapeString } from '../tensor.js';
+import { Tensor, empty, shapeString, zeros } from '../tensor.js';
 import { assertSameFloat, fvals, rowsCols } from './util.js';
 
 /**
@@ -94,3 +94,58 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     return [dx, dw, db];
   });
 }
+
+/**
+ * A linear layer evaluated for some of its outputs only: x [..., I] times the columns `cols` (K
+ * int32 indices) of weight [I, O], plus those entries of bias [O]: [..., K]. What a sampled softmax
+ * needs of an output layer over a large catalog: O(R*I*K) instead of O(R*I*O). The weight's and
+ * bias's gradients are dense (zero outside `cols`).
+ */
+export function linearColumns(x: Tensor, weight: Tensor, bias: Tensor | null, cols: Int32Array): Tensor {
+  assertSameFloat('linearColumns', x, weight, bias);
+  const [R, I] = rowsCols(x.shape);
+  if (weight.rank !== 2 || weight.shape[0] !== I)
+    throw new Error(`linearColumns: input ${shapeString(x.shape)} does not match weight ${shapeString(weight.shape)}`);
+  const O = weight.shape[1], K = cols.length;
+  for (let c = 0; c < K; c++)
+    if (!(cols[c] >= 0 && cols[c] < O)) throw new Error(`linearColumns: column ${cols[c]} at ${c} is outside [0, ${O})`);
+  const xv = fvals(x), wv = fvals(weight), bv = bias ? fvals(bias) : null;
+  const k = kernels();
+  // the chosen columns as one [I, K] matrix, so the product is a single GEMM
+  const wcv: FloatArray = new (x.dtype === 'float64' ? Float64Array : Float32Array)(I * K);
+  for (let i = 0; i < I; i++) for (let c = 0; c < K; c++) wcv[i * K + c] = wv[i * O + cols[c]];
+  const out = empty([...x.shape.slice(0, -1), K], x.dtype);
+  const ov = out.values as FloatArray;
+  k.gemm(false, false, 1, R, K, I, xv, 0, wcv, 0, ov, 0);
+  if (bv) {
+    const bc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(K);
+    for (let c = 0; c < K; c++) bc[c] = bv[cols[c]];
+    k.addRowVector(ov, bc, R, K);
+  }
+  return record('linearColumns', out, bias ? [x, weight, bias] : [x, weight], (g) => {
+    const gv = fvals(g);
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape, x.dtype);
+      k.gemm(false, true, 1, R, I, K, gv, 0, wcv, 0, dx.values as FloatArray, 0);
+    }
+    if (weight.requiresGrad) {
+      const dwc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(I * K);
+      k.gemm(true, false, 1, I, K, R, xv, 0, gv, 0, dwc, 0);
+      const dwt = zeros(weight.shape, weight.dtype);
+      const dwv = dwt.values as FloatArray;
+      dw = dwt;
+      for (let i = 0; i < I; i++) for (let c = 0; c < K; c++) dwv[i * O + cols[c]] += dwc[i * K + c];
+    }
+    if (bias?.requiresGrad) {
+      const dbc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(K);
+      k.sumRows(gv, R, K, dbc, false);
+      const dbt = zeros(bias.shape, bias.dtype);
+      const dbv = dbt.values as FloatArray;
+      db = dbt;
+      for (let c = 0; c < K; c++) dbv[cols[c]] += dbc[c];
+    }
+    return [dx, dw, db];
+  });
+}
+
