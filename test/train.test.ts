@@ -146,13 +146,16 @@ describe('checkpoints', () => {
       tensors: saved.tensors.map((t) => ({ ...t, name: t.name.replace(/^optimizers\/model\/param\//, 'optimizer/') })),
     };
     assert.ok(v1.tensors.some((t) => t.name.startsWith('optimizer/')));
-    const bytes = Buffer.concat(encodeCheckpoint(v1));
+    const bytes = Buffer.concat(encodeCheckpoint(v1, { version: 2 }));
     bytes.writeUInt32LE(1, 8);
     writeFileSync(path, bytes);
     assertSameCheckpoint(readCheckpoint(path), saved, 'version 1 read back');
     bytes.writeUInt32LE(7, 8);
     writeFileSync(path, bytes);
-    assert.throws(() => readCheckpoint(path), /format version 7; this adarec reads versions 1 and 2/);
+    assert.throws(() => readCheckpoint(path), /format version 7; this adarec reads versions 1 to 3/);
+    // version 2 (payload checksum only) is read as written
+    writeFileSync(path, Buffer.concat(encodeCheckpoint(saved, { version: 2 })));
+    assertSameCheckpoint(readCheckpoint(path), saved, 'version 2 read back');
   });
 
   it('a failed write leaves the old file intact and no temp file', () => {
@@ -185,7 +188,7 @@ describe('checkpoints', () => {
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 3] ^= 0xff;
     writeFileSync(path, flipped);
-    assert.throws(() => readCheckpoint(path), /corrupt \(payload checksum mismatch\)/);
+    assert.throws(() => readCheckpoint(path), /truncated or corrupt \(checksum mismatch\)/);
     writeFileSync(path, bytes.subarray(0, bytes.length - 100));
     assert.throws(() => readCheckpoint(path), /truncated or corrupt/);
     writeFileSync(path, 'hello, world, not a checkpoint');

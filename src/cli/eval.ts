@@ -3,7 +3,7 @@
 // Several runs (e.g. seeds of one config) must share their prepared data; they are shown one row
 // each, then their mean, and the intervals compare the per-user mean over the runs.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { mostPopular, itemTransitions } from '../eval/baselines.js';
 import { evaluate, perExampleCsv, type Protocol } from '../eval/evaluate.js';
@@ -12,6 +12,7 @@ import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { DEFAULT_KS, parseMetric } from '../eval/metrics.js';
 import { loadTrainedModel, type TrainedModel } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/config-file.js';
 import { loadData, presetProtocol } from './data.js';
 import type { RunData } from './train.js';
 
@@ -31,7 +32,9 @@ function readRun(dir: string, checkpoint: string): { dir: string; runData: RunDa
   if (!dataFile) throw new RangeError(stageOfRun
     ? `${runDir} is a stage of adarec run, but ${join(dirname(runDir), 'data.json')} is missing (runs from before it was written: run the same adarec run command again, finished stages are skipped)`
     : `${runDir} is not a finished run of adarec train or a stage folder of adarec run (no data.json)`);
-  const runData = JSON.parse(readFileSync(dataFile, 'utf8')) as RunData;
+  const runData = readJsonFile(dataFile) as RunData;
+  if (!runData || typeof runData.source !== 'string' || typeof runData.options !== 'object' || runData.options === null)
+    throw new RangeError(`${dataFile}: expected { source, options, manifestKey } (corrupt?)`);
   return { dir: runDir, runData, trained: loadTrainedModel(join(runDir, `${checkpoint}.ckpt`)) };
 }
 

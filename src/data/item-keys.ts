@@ -1,5 +1,8 @@
 // The item vocabulary a run was trained with, kept beside its checkpoints (<run>/items.json) so
 // that a served model maps original item ids to its own ids and back without the training data.
+// The file carries the SHA-256 of its contents: a changed byte inside an id would still be valid
+// JSON and would silently map ids to the wrong items (files written before it are read unchecked).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from './errors.js';
@@ -14,8 +17,11 @@ export interface ItemKeysFile {
   itemKeys: string[];
 }
 
+const checksum = (manifestHash: string, itemKeys: readonly string[]): string =>
+  createHash('sha256').update(JSON.stringify({ manifestHash, itemKeys })).digest('hex');
+
 export function writeItemKeys(runDir: string, manifestHash: string, itemKeys: readonly string[]): void {
-  const body = JSON.stringify({ manifestHash, itemKeys });
+  const body = JSON.stringify({ manifestHash, itemKeys, sha256: checksum(manifestHash, itemKeys) });
   writeFileAtomic(join(runDir, ITEM_KEYS_FILE), [Buffer.from(body + '\n', 'utf8')]);
 }
 
@@ -27,10 +33,15 @@ export function readItemKeys(runDir: string): ItemKeysFile {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new DataError(path, `not valid JSON (${(e as Error).message})`);
+    throw new DataError(path, `not valid JSON (${(e as Error).message.replace(/\s*\n\s*/g, ' ')})`);
   }
-  const f = parsed as Partial<ItemKeysFile>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DataError(path, 'expected an object { manifestHash, itemKeys, sha256 }');
+  const f = parsed as Partial<ItemKeysFile> & { sha256?: unknown };
+  const unknown = Object.keys(f).filter((k) => !['manifestHash', 'itemKeys', 'sha256'].includes(k));
+  if (unknown.length) throw new DataError(path, `unknown key '${unknown[0]}' (corrupt?)`);
   if (typeof f.manifestHash !== 'string') throw new DataError(path, 'expected a string', undefined, 'manifestHash');
   if (!Array.isArray(f.itemKeys) || f.itemKeys.some((k) => typeof k !== 'string')) throw new DataError(path, 'expected an array of strings', undefined, 'itemKeys');
+  if (f.sha256 !== undefined && f.sha256 !== checksum(f.manifestHash, f.itemKeys)) throw new DataError(path, 'corrupt: its contents do not match their checksum (sha256)');
+  if (new Set(f.itemKeys).size !== f.itemKeys.length) throw new DataError(path, 'corrupt: an item id appears twice', undefined, 'itemKeys');
   return { manifestHash: f.manifestHash, itemKeys: f.itemKeys };
 }

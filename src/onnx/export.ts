@@ -3,6 +3,7 @@
 // `embedding`, `intermediate_<i>` and `logits` as the model's signals() defines them, plus the
 // mapping that lets the file be imported as a teacher. Eval mode: dropout is the identity and
 // batch norms use their running statistics.
+import { createHash } from 'node:crypto';
 import { BERT4Rec } from '../models/bert4rec.js';
 import { NextItNet } from '../models/nextitnet.js';
 import { SASRec } from '../models/sasrec.js';
@@ -71,5 +72,6 @@ export function exportOnnx(model: SequentialRecommender, o: ExportOptions): Expo
     };
   }
   const bytes = g.encode({ opset: o.opset ?? MIN_OPSET, graphName: kind, docString: `adarec ${kind}, ${model.parameterCount()} parameters, maxLength ${T}` });
+  if (mapping) mapping.sha256 = createHash('sha256').update(bytes).digest('hex'); // the teacher refuses a file that is not these bytes
   return { bytes, mapping, kind };
 }

@@ -32,6 +32,11 @@ export const onnxMappingSchema = z.object({
     /** [B, vocabSize]: the last position's logits (serving). */
     scores: name.optional(),
   }).strict(),
+  /**
+   * SHA-256 (hex) of the ONNX file; `adarec export --signals` writes it and the teacher refuses a
+   * file that does not match (corrupt, or replaced). Optional for mappings written by hand.
+   */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits').optional(),
 }).strict();
 
 export type OnnxMapping = z.output<typeof onnxMappingSchema>;

@@ -2,6 +2,8 @@
 // named outputs become the embedding, intermediate and logits signals. Loading checks the mapping
 // against the model (input and output names) and the first batch checks the output shapes, each
 // error naming the mapping file and the field.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { tensor, type Tensor } from '../engine/index.js';
 import type { Teacher } from '../models/teacher.js';
@@ -37,7 +39,18 @@ export class OnnxTeacher implements Teacher {
   /** Opens `modelPath` with the mapping file at `mappingPath`. */
   static async load(modelPath: string, mappingPath: string, threads?: number): Promise<OnnxTeacher> {
     const mapping = readOnnxMapping(mappingPath);
-    const session = await openSession(modelPath, modelPath, threads);
+    let model: string | Uint8Array = modelPath;
+    if (mapping.sha256) {
+      // checked before onnxruntime parses it: a damaged file may load as a different model
+      try {
+        model = readFileSync(modelPath);
+      } catch (e) {
+        throw new Error(`${modelPath}: cannot be read (${(e as Error).message})`);
+      }
+      const sha = createHash('sha256').update(model).digest('hex');
+      if (sha !== mapping.sha256) throw new Error(`${modelPath} is corrupt or not the model of ${mappingPath} (its SHA-256 is ${sha.slice(0, 12)}..., the mapping's sha256 ${mapping.sha256.slice(0, 12)}...)`);
+    }
+    const session = await openSession(model, modelPath, threads);
     checkNames(session, mapping, modelPath, mappingPath);
     return new OnnxTeacher(session, mapping, mappingPath);
   }

@@ -95,7 +95,17 @@ export async function runRandomSearch(o: Omit<LoopOptions, 'outDir'> & {
     candidates: [], chosen: null,
   };
   const save = (): void => writeFileAtomic(path, [Buffer.from(JSON.stringify(state, null, 2) + '\n', 'utf8')]);
-  const earlier = o.resume && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RandomSearchResult).candidates : [];
+  let earlier: RandomSearchCandidate[] = [];
+  if (o.resume && existsSync(path)) {
+    try {
+      earlier = (JSON.parse(readFileSync(path, 'utf8')) as RandomSearchResult).candidates;
+      if (!Array.isArray(earlier)) throw new Error('no candidates list');
+    } catch (e) {
+      // the candidates resume from their own checkpoints instead (a finished one in no time)
+      log(`[random-search] ignoring ${path} (${(e as Error).message}): the candidates are taken up from their folders`);
+      earlier = [];
+    }
+  }
   log(`[random-search] ${o.genotypes.length} candidates x ${o.budget.epochsEach} epochs = ${state.budget.candidateEpochs} epochs ` +
     `of ${state.budget.stepsPerEpoch} steps (the search: ${o.budget.searchEpochs} epochs); chosen on validation ${state.metric}`);
   for (const [i, g] of o.genotypes.entries()) {

@@ -35,10 +35,28 @@ export interface StageContext {
   resume: boolean;
 }
 
+interface StageRecord<T> { key: string; seconds: number; result: T; sha256?: string }
+
+const recordChecksum = (r: StageRecord<unknown>): string =>
+  createHash('sha256').update(JSON.stringify({ key: r.key, seconds: r.seconds, result: r.result })).digest('hex');
+
+/**
+ * The finished stage's record, or null: missing, not JSON, or not matching its checksum (a changed
+ * byte would otherwise put a wrong figure in the report; the stage is finished again instead, from
+ * its checkpoints). Records written before the checksum are taken as they are.
+ */
+function readRecord<T>(path: string, log: (line: string) => void): StageRecord<T> | null {
+  if (!existsSync(path)) return null;
+  const r = readJson<StageRecord<T>>(path);
+  if (r && typeof r === 'object' && typeof r.key === 'string' && (r.sha256 === undefined || r.sha256 === recordChecksum(r))) return r;
+  log(`${path} is corrupt: the stage is finished again`);
+  return null;
+}
+
 export async function runStage<T>(root: string, name: string, key: string, log: (line: string) => void,
   run: (ctx: StageContext) => Promise<T>): Promise<T> {
   const dir = join(root, name);
-  const done = readJson<{ key: string; result: T }>(join(dir, 'stage.json'));
+  const done = readRecord<T>(join(dir, 'stage.json'), log);
   if (done && done.key === key) {
     log(`[${name}] up to date (key ${key}): skipped`);
     return done.result;
@@ -61,7 +79,9 @@ export async function runStage<T>(root: string, name: string, key: string, log: 
   log(`[${name}] ${resume ? 'resuming' : 'running'}`);
   const t0 = performance.now();
   const result = await run({ dir, resume });
-  writeFileAtomic(join(dir, 'stage.json'), [Buffer.from(JSON.stringify({ key, seconds: (performance.now() - t0) / 1000, result }, null, 2) + '\n')]);
+  const record: StageRecord<T> = { key, seconds: (performance.now() - t0) / 1000, result };
+  record.sha256 = recordChecksum(record);
+  writeFileAtomic(join(dir, 'stage.json'), [Buffer.from(JSON.stringify(record, null, 2) + '\n')]);
   return result;
 }
 

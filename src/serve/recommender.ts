@@ -95,10 +95,14 @@ export class Recommender implements SessionHost {
   static load(path: string, o: RecommenderOptions = {}): Recommender {
     const checkpoint = resolveCheckpoint(path, o.checkpoint);
     const bytes = readFileSync(checkpoint);
-    const trained = loadTrainedModel(checkpoint);
     const keys = readItemKeys(dirname(checkpoint));
-    if (keys.manifestHash !== trained.manifestHash)
-      throw new DataError(join(dirname(checkpoint), 'items.json'), `written for data ${keys.manifestHash}, but ${basename(checkpoint)} was trained on ${trained.manifestHash}`);
+    const trained = loadTrainedModel(checkpoint);
+    const refuse = (detail: string): never => {
+      trained.model.dispose(); // a refused load (e.g. a reload) must not keep the model's memory
+      throw new DataError(join(dirname(checkpoint), 'items.json'), detail);
+    };
+    if (keys.manifestHash !== trained.manifestHash) refuse(`written for data ${keys.manifestHash}, but ${basename(checkpoint)} was trained on ${trained.manifestHash}`);
+    if (keys.itemKeys.length !== trained.vocabSize - 1) refuse(`holds ${keys.itemKeys.length} items, ${basename(checkpoint)} scores ${trained.vocabSize - 1}`);
     const info: ModelInfo = {
       kind: trained.config.model.kind,
       checkpoint,

@@ -1,13 +1,18 @@
 // Checkpoints: everything a killed run needs to continue exactly where its last epoch ended
 // (weights, buffers, optimizer state, RNG states, progress counters) plus what guards against
-// resuming the wrong run (config, data manifest hash). One binary file:
+// resuming the wrong run (config, data manifest hash). One binary file (format version 3):
 //
 //   0   8 bytes  magic 'ADARECCK'
 //   8   u32 LE   format version
 //   12  u32 LE   header byte length H
-//   16  H bytes  header JSON: { meta, tensors: [{ name, dtype, shape, offset }], payloadBytes, payloadSha256 }
+//   16  32 bytes SHA-256 of every byte from offset 48 to the end (header, padding, payload)
+//   48  H bytes  header JSON: { meta, tensors: [{ name, dtype, shape, offset }], payloadBytes }
 //   ..  zero padding to a multiple of 8
 //   ..  payload: every tensor's elements, little endian, at its offset (from the payload start)
+//
+// Versions 1 and 2 (read, not written) had no checksum field: the header JSON started at 16 and
+// held payloadSha256, the SHA-256 of the payload only, so a changed header byte (a config value,
+// a tensor offset) could go unnoticed; version 3's checksum covers the header too.
 //
 // Files are written atomically (temp file in the same folder, fsync, rename), so a reader sees
 // the old checkpoint or the new one, never a torn one.
@@ -19,8 +24,12 @@ import type { Rng, Tensor, nn, optim } from '../engine/index.js';
 import type { TrainConfig } from './config.js';
 
 export const CHECKPOINT_MAGIC = 'ADARECCK';
-/** 2: optimizer state keyed by optimizer ('optimizers/<key>/...'); version 1 files are read and converted. */
-export const CHECKPOINT_VERSION = 2;
+/**
+ * 3: one checksum over header and payload; 2: optimizer state keyed by optimizer
+ * ('optimizers/<key>/...'); version 1 and 2 files are read (version 1 converted).
+ */
+export const CHECKPOINT_VERSION = 3;
+const FIXED_V3 = 48;
 
 export type RngSnapshot = ReturnType<Rng['getState']>;
 type Values = Float32Array | Float64Array | Int32Array;
@@ -94,7 +103,8 @@ interface Header {
   meta: CheckpointMeta<unknown>;
   tensors: TensorEntry[];
   payloadBytes: number;
-  payloadSha256: string;
+  /** Versions 1 and 2: SHA-256 of the payload. */
+  payloadSha256?: string;
 }
 
 if (endianness() !== 'LE') throw new Error('adarec checkpoints assume a little-endian machine');
@@ -157,11 +167,11 @@ function dtypeName(v: Values): DTypeName {
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** The file's bytes as a list of chunks (tensor payloads are not copied). */
-export function encodeCheckpoint<C>(ckpt: Checkpoint<C>): Uint8Array[] {
+/** The file's bytes as a list of chunks (tensor payloads are not copied); `version` 2 only for compatibility tests. */
+export function encodeCheckpoint<C>(ckpt: Checkpoint<C>, o: { version?: 2 | 3 } = {}): Uint8Array[] {
+  const version = o.version ?? CHECKPOINT_VERSION;
   const entries: TensorEntry[] = [];
   const payload: Uint8Array[] = [];
-  const hash = createHash('sha256');
   let offset = 0;
   for (const t of ckpt.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
@@ -169,18 +179,28 @@ export function encodeCheckpoint<C>(ckpt: Checkpoint<C>): Uint8Array[] {
     entries.push({ name: t.name, dtype: dtypeName(t.values), shape: t.shape, offset });
     const bytes = new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
     payload.push(bytes);
-    hash.update(bytes);
     const pad = align8(bytes.length) - bytes.length;
-    if (pad) { const z = new Uint8Array(pad); payload.push(z); hash.update(z); }
+    if (pad) payload.push(new Uint8Array(pad));
     offset += bytes.length + pad;
   }
-  const header: Header = { meta: ckpt.meta, tensors: entries, payloadBytes: offset, payloadSha256: hash.digest('hex') };
+  const header: Header = { meta: ckpt.meta, tensors: entries, payloadBytes: offset };
+  if (version === 2) {
+    const h = createHash('sha256');
+    for (const p of payload) h.update(p);
+    header.payloadSha256 = h.digest('hex');
+  }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.alloc(align8(16 + json.length));
+  const fixed = version === 2 ? 16 : FIXED_V3;
+  const prefix = Buffer.alloc(align8(fixed + json.length));
   prefix.write(CHECKPOINT_MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(CHECKPOINT_VERSION, 8);
+  prefix.writeUInt32LE(version, 8);
   prefix.writeUInt32LE(json.length, 12);
-  json.copy(prefix, 16);
+  json.copy(prefix, fixed);
+  if (version !== 2) {
+    const h = createHash('sha256').update(prefix.subarray(FIXED_V3));
+    for (const p of payload) h.update(p);
+    h.digest().copy(prefix, 16);
+  }
   return [prefix, ...payload];
 }
 
@@ -188,7 +208,7 @@ export function saveCheckpoint<C>(path: string, ckpt: Checkpoint<C>): void {
   writeFileAtomic(path, encodeCheckpoint(ckpt));
 }
 
-/** Reads a checkpoint and checks its magic, version, length and payload checksum. */
+/** Reads a checkpoint and checks its magic, version, length and checksum; every refusal names the file. */
 export function readCheckpoint<C = TrainConfig>(path: string): Checkpoint<C> {
   let buf: Buffer;
   try {
@@ -198,23 +218,29 @@ export function readCheckpoint<C = TrainConfig>(path: string): Checkpoint<C> {
   }
   if (buf.length < 16 || buf.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw new Error(`${path} is not an adarec checkpoint (bad magic)`);
   const version = buf.readUInt32LE(8);
-  if (version !== CHECKPOINT_VERSION && version !== 1) throw new Error(`checkpoint ${path} has format version ${version}; this adarec reads versions 1 and ${CHECKPOINT_VERSION}`);
+  if (version < 1 || version > CHECKPOINT_VERSION) throw new Error(`checkpoint ${path} has format version ${version}; this adarec reads versions 1 to ${CHECKPOINT_VERSION}`);
   const headerBytes = buf.readUInt32LE(12);
-  if (16 + headerBytes > buf.length) throw new Error(`checkpoint ${path} is truncated (header)`);
+  const fixed = version >= 3 ? FIXED_V3 : 16;
+  if (fixed + headerBytes > buf.length) throw new Error(`checkpoint ${path} is truncated or corrupt (its header runs past the end of the file)`);
+  if (version >= 3 && !createHash('sha256').update(buf.subarray(FIXED_V3)).digest().equals(buf.subarray(16, FIXED_V3)))
+    throw new Error(`checkpoint ${path} is truncated or corrupt (checksum mismatch)`);
   let header: Header;
   try {
-    header = JSON.parse(buf.toString('utf8', 16, 16 + headerBytes)) as Header;
+    header = JSON.parse(buf.toString('utf8', fixed, fixed + headerBytes)) as Header;
+    if (!header || !Array.isArray(header.tensors) || typeof header.payloadBytes !== 'number' || !header.meta) throw new Error('fields');
   } catch {
     throw new Error(`checkpoint ${path} has a corrupt header`);
   }
-  const start = align8(16 + headerBytes);
+  const start = align8(fixed + headerBytes);
   if (buf.length !== start + header.payloadBytes)
     throw new Error(`checkpoint ${path} is ${buf.length} bytes, its header says ${start + header.payloadBytes} (truncated or corrupt)`);
   const payload = buf.subarray(start);
-  if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) throw new Error(`checkpoint ${path} is corrupt (payload checksum mismatch)`);
+  if (version < 3 && createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) throw new Error(`checkpoint ${path} is corrupt (payload checksum mismatch)`);
   const tensors = header.tensors.map((e): NamedArray => {
     const n = e.shape.reduce((a, b) => a * b, 1);
     const width = e.dtype === 'float64' ? 8 : 4;
+    if (!Number.isInteger(n) || n < 0 || !(e.offset >= 0) || e.offset + n * width > payload.length || !['float32', 'float64', 'int32'].includes(e.dtype))
+      throw new Error(`checkpoint ${path} has a corrupt header (tensor ${e.name} lies outside the payload)`);
     const bytes = payload.subarray(e.offset, e.offset + n * width);
     // copy into a fresh, aligned buffer
     const ab = new ArrayBuffer(n * width);

@@ -23,7 +23,12 @@ export function loadTrainedModel(path: string): TrainedModel {
   const ckpt = readCheckpoint(path);
   const { config, vocabSize, manifestHash } = ckpt.meta;
   const model = buildModel(config, vocabSize, new Rng(config.seed));
-  restoreCheckpoint(ckpt, path, { model });
+  try {
+    restoreCheckpoint(ckpt, path, { model });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   if (model instanceof BERT4Rec) model.causal = ckpt.meta.causal ?? true;
   model.eval();
   return { model, config, vocabSize, epoch: ckpt.meta.progress.epoch, manifestHash };
