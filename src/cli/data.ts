@@ -136,12 +136,12 @@ function progressPrinter(what: string): ((done: number, total: number) => void) 
 }
 
 /** Reads (or loads from the cache) and prepares a data set for any command. */
-export async function loadData(source: string, o: Record<string, unknown>, log: (line: string) => void = (l) => console.error(l)):
-  Promise<{ data: PreparedData; fromCache: boolean; path: string }> {
+export async function loadData(source: string, o: Record<string, unknown>, log: (line: string) => void = (l) => console.error(l),
+  hooks: { cacheRequired?: boolean } = {}): Promise<{ data: PreparedData; fromCache: boolean; path: string }> {
   const cacheDir = resolve(String(o.cacheDir));
   const input = await openSource(source, { format: logFormatFrom(o, source), lenient: o.lenient === true, cacheDir, onProgress: progressPrinter('reading') });
   const t0 = performance.now();
-  const result = prepareDataset(input, prepareOptionsFrom(o), cacheDir);
+  const result = prepareDataset(input, prepareOptionsFrom(o), cacheDir, hooks);
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
   log(`${result.fromCache ? 'loaded prepared data' : 'prepared data'} in ${secs} s: ${result.path}`);
   const skipped = Object.entries(result.data.manifest.skipped);
@@ -168,7 +168,7 @@ export function dataCommand(): Command {
     .description('read a log, preprocess, split and sample negatives once; later commands load the cached result in milliseconds')
     .argument('<source>', "a log file, a data set name (e.g. movielens-1m) or 'synthetic[:users=N,items=N,seed=N]'"))
     .action(async (source: string, o) => {
-      const { data: d } = await loadData(source, o);
+      const { data: d } = await loadData(source, o, undefined, { cacheRequired: true }); // the cache is what this command makes
       const c = d.manifest.counts;
       console.log(`sequences ${c.sequences}, items ${c.items}, interactions ${c.interactions}; ` +
         `train ${c.train.sequences} sequences / ${c.train.interactions} interactions, valid ${c.valid}, test ${c.test}, ` +

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { WriteError } from '../util/atomic-write.js';
 import { CACHE_FORMAT_VERSION, CacheError, canonicalJson, readCacheFile, writeCacheFile, type Section } from './cache.js';
 import { DataError } from './errors.js';
 import { sampleNegatives, type NegativeStrategy } from './negatives.js';
@@ -80,6 +81,12 @@ export interface PrepareHooks {
   warn?: (message: string) => void;
   /** The clock for manifest.createdAt (tests pin it). */
   now?: () => Date;
+  /**
+   * When the cache cannot be written (a full disk, a read-only folder): throw the WriteError
+   * naming the file (`adarec data prepare`, whose job it is) instead of warning and going on with
+   * the data in memory (every other command).
+   */
+  cacheRequired?: boolean;
 }
 
 export function canonicalOptions(o: PrepareOptions): CanonicalPrepareOptions {
@@ -136,7 +143,9 @@ export function prepareDataset(input: PrepareInput, options: PrepareOptions, cac
     mkdirSync(cacheDir, { recursive: true });
     writeCacheFile(path, manifest, toSections(data));
   } catch (e) {
-    warn(`could not write the prepared-data cache ${path} (${(e as Error).message}); the data will be prepared again next time`);
+    if (hooks.cacheRequired) throw e;
+    const why = e instanceof WriteError ? e.message : `cannot write ${path}: ${(e as Error).message}`;
+    warn(`prepared-data cache: ${why}; the data will be prepared again next time`);
   }
   return { data, fromCache: false, path };
 }
