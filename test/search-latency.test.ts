@@ -168,6 +168,11 @@ describe('derivation within a budget', () => {
       const g = genotypeOf(got.index, alpha, ops, 2, 2);
       assert.ok(Math.abs(predictLatency(t, g, 'window', 20).p50 - got.predictedMs) < 1e-12);
     }
+    // the stream path prices per event: no crop
+    const stream = new LatencyPricing(t, ops, { nodes: 2, cells: 2, perCell: false, window: 20, path: 'stream', quantile: 'p99', budgetMs: 1 });
+    const g = genotypeOf([0, 2, 1], new Float64Array(12), ops, 2, 2);
+    assert.ok(Math.abs(stream.predict([0, 2, 1]) - predictLatency(t, g, 'stream', 20).p99) < 1e-12);
+    assert.equal(stream.cropOf([1, 1, 1]), 1);
     const loose = new LatencyPricing(t, ops, { nodes: 2, cells: 2, perCell: false, window: 20, path: 'window', quantile: 'p50', budgetMs: 100 });
     const alpha = Float64Array.from([3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3, 0]);
     assert.deepEqual(Array.from(loose.derive(alpha).index), [0, 1, 2]);
@@ -252,6 +257,7 @@ describe('a search for a latency budget', () => {
     assert.equal(profiled.settings.items, 50);
     const check = fly.latencyCheck!;
     assert.ok(check.measuredP50Ms > 0 && check.measuredP99Ms >= check.measuredP50Ms && check.withinBudget);
+    assert.ok(check.slowdown !== null && check.slowdown > 0); // a probe of the table timed beside the student
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Latency budget/);
     assert.ok(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).latencyCheck);
 
