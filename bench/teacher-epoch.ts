@@ -110,6 +110,9 @@ for (let epoch = 0; epoch < 2; epoch++) { // epoch 0 warms both up (with --batch
   console.log(`  epoch ${epoch + 1}${epoch === 0 ? ' (warm-up)' : ''}: adarec ${(o * scale / 1000).toFixed(1)} s, torch ${(t * scale / 1000).toFixed(1)} s`);
   ours = o * scale; theirs = t * scale;
 }
+const torchRss = (await torch.call<{ maxrss_mb: number }>({ cmd: 'stats' })).maxrss_mb;
+torch.close();
+const ourRss = process.resourceUsage().maxRSS / 1024; // before the evaluation below: training's peak, as torch's
 // evaluation computes only what it scores: one full-ranking validation pass over every user
 // (last position only, batches of similar length cut to their longest input), against the epoch
 let evalSeconds: number | null = null;
@@ -119,9 +122,7 @@ if (validation) {
   evaluate(modelScorer(model, T), validation, { protocol: 'full', batchSize: 256 });
   evalSeconds = (performance.now() - t0) / 1000;
 }
-const torchRss = (await torch.call<{ maxrss_mb: number }>({ cmd: 'stats' })).maxrss_mb;
-torch.close();
-const ourRss = process.resourceUsage().maxRSS / 1024;
+
 console.log(`adarec: ${(ours / 1000).toFixed(2)} s/epoch (${(sequences.length / (ours / 1000)).toFixed(0)} sequences/s), peak RSS ${ourRss.toFixed(0)} MB`);
 console.log(`torch:  ${(theirs / 1000).toFixed(2)} s/epoch (${(sequences.length / (theirs / 1000)).toFixed(0)} sequences/s), peak RSS ${torchRss.toFixed(0)} MB`);
 if (evalSeconds !== null) console.log(`full-ranking validation of ${validation!.targets.length} users: ${evalSeconds.toFixed(2)} s = ` +
