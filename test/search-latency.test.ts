@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, backendName, setBackend, setDefaultFloat, tensor } from '../src/engine/index.js';
+import { F, Rng, backendName, backward, setBackend, setDefaultFloat, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import {
   assertTableFits, latencyTableSchema, predictLatency, readLatencyTable, writeLatencyTable, type LatencyTable,
 } from '../src/eval/latency-table.js';
@@ -138,6 +138,35 @@ describe('the latency term', () => {
     const mean = v.reduce((s, x, i) => s + (Math.exp(x) / z) * (0.02 + 4 * prices.values[i]), 0);
     assert.ok(Math.abs(e - mean) < 1e-12);
     prices.dispose();
+  });
+
+  it("the 'derived' hinge: the argmax genotype's excess as its value, E_p's gradient while it is over, nothing once it fits", () => {
+    const t = handTable({ hidden: 8, length: 20, items: 30, nodes: 2 });
+    const ops = ['causal_conv_3', 'causal_conv_5', 'causal_avg_pool_3', 'none'].map(getOperator);
+    const alpha = tensor(Float64Array.from([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 2]), [3, 4]);
+    alpha.requiresGrad = true;
+    const o = { nodes: 2, cells: 2, perCell: false, window: 20, path: 'window' as const, quantile: 'p50' as const };
+    const argmaxMs = new LatencyPricing(t, ops, { ...o, budgetMs: 1 }).predict([0, 1, 3]);
+    const gradOf = (f: () => Tensor): { value: number; grad: number[] } => {
+      alpha.grad?.dispose();
+      alpha.grad = null;
+      return tidy(() => { const l = f(); backward(l); return { value: l.item(), grad: Array.from(alpha.grad!.values) }; });
+    };
+    const over = new LatencyPricing(t, ops, { ...o, budgetMs: argmaxMs / 1.5, penalty: 'derived' });
+    const got = gradOf(() => over.penalty(alpha, [2, 2, 2]).loss);
+    assert.ok(Math.abs(got.value - 0.5) < 1e-12, `${got.value}`);
+    // the gradient: E_p at the argmax's crop, over the budget
+    const R = over.cropOf([0, 1, 3]), { fixed, ops: prices } = over.pricesAt(R);
+    const want = gradOf(() => F.mulScalar(expectedLatency(alpha, tensor(Float64Array.from(prices, (x) => x * over.factor), [4]), over.factor * fixed, 2), 1.5 / argmaxMs));
+    assert.ok(got.grad.some((g) => g !== 0));
+    got.grad.forEach((g, i) => assert.ok(Math.abs(g - want.grad[i]) < 1e-12, `entry ${i}: ${g} vs ${want.grad[i]}`));
+    const fits = gradOf(() => new LatencyPricing(t, ops, { ...o, budgetMs: 2 * argmaxMs, penalty: 'derived' }).penalty(alpha, [2, 2, 2]).loss);
+    assert.equal(fits.value, 0);
+    assert.ok(fits.grad.every((g) => g === 0));
+    // 'expected' prices the sample's crop and hinges E_p itself
+    const e = new LatencyPricing(t, ops, { ...o, budgetMs: 0.01, penalty: 'expected' }).penalty(alpha, [2, 2, 2]);
+    assert.ok(Math.abs(e.loss.item() - (e.expectedMs / 0.01 - 1)) < 1e-12);
+    alpha.grad?.dispose();
   });
 });
 

@@ -10,15 +10,17 @@ import { METRIC_PATTERN } from '../eval/metrics.js';
  * causal in training, and its students scored as well as or better than batch norm's on the
  * synthetic default (docs/RESULTS.md, "The norm after the convolutions").
  */
+export const DEFAULT_CONV_NORM: 'batch' | 'layer' | 'none' = 'layer';
+
 /**
  * Default weight of the latency hinge (cost 'latency'). The hinge is zero within the budget and
- * about (E[latency] - budget) / budget above it, so unlike the MACs price it does not pull a
- * student that fits towards cheaper operators; above the budget it should win over the task
- * (docs/RESULTS.md, "Searching for a latency budget").
+ * about the excess over it as a fraction of the budget above it, so unlike the MACs price it does
+ * not pull a student that fits towards cheaper operators. 0.1: with Adam any consistent gradient
+ * outweighs the task's, and an intermittent large one (the 'derived' hinge switching on and off)
+ * would also swell Adam's second moment and slow alpha for long after (docs/RESULTS.md,
+ * "Searching for a latency budget").
  */
-export const LATENCY_BETA = 1;
-
-export const DEFAULT_CONV_NORM: 'batch' | 'layer' | 'none' = 'layer';
+export const LATENCY_BETA = 0.1;
 
 const positiveInt = z.number().int().positive();
 
@@ -28,6 +30,7 @@ interface LatencyKeys {
   latencyBudgetMs?: number;
   latencyQuantile?: 'p50' | 'p99';
   latencyPath?: 'window' | 'stream';
+  latencyPenalty?: 'derived' | 'expected';
   latencyTable?: string;
 }
 const positive = z.number().positive().finite();
@@ -96,6 +99,13 @@ export const searchConfigSchema = z.object({
   latencyBudgetMs: positive.optional(),
   /** Which quantile the budget bounds: 'p99' (default) or 'p50' (a shared machine's p99 is set by other processes, docs/RESULTS.md). */
   latencyQuantile: z.enum(['p50', 'p99']).optional(),
+  /**
+   * The hinge (search/latency.ts): 'derived' (default) is on while the genotype the search would
+   * derive now (alpha's argmax) is predicted over the budget; 'expected' while E_p[latency] is,
+   * which with alpha near uniform drove every budget to cells of skip and none (docs/RESULTS.md).
+   * Both take alpha's gradient from E_p[latency].
+   */
+  latencyPenalty: z.enum(['derived', 'expected']).optional(),
   /** The serving path priced: 'window' (default: the receptive-field crop of a window) or 'stream' (one event of a session; positions 'none'). */
   latencyPath: z.enum(['window', 'stream']).optional(),
   /** The latency table (a file of `adarec profile-ops`); absent: `adarec run` and `adarec search` profile this machine first. */
@@ -135,18 +145,21 @@ export const searchConfigSchema = z.object({
     if (c.latencyBudgetMs === undefined) issue('latencyBudgetMs', 'required with cost "latency" (the serving budget in milliseconds)');
     if (c.latencyPath === 'stream' && c.positions !== 'none') issue('latencyPath', 'the stream path serves students without position embeddings: set positions "none"');
   } else {
-    for (const k of ['latencyBudgetMs', 'latencyQuantile', 'latencyPath', 'latencyTable'] as const)
+    for (const k of ['latencyBudgetMs', 'latencyQuantile', 'latencyPath', 'latencyPenalty', 'latencyTable'] as const)
       if (c[k] !== undefined) issue(k, 'needs cost "latency"');
   }
 }).transform((c) => {
   const paper = c.mode === 'paper';
   // batch norm is left out of the parsed config (as before the option existed), so that the stage
   // keys and checkpoints of batch-norm searches stay as they were; read it with searchConvNorm()
-  const { convNorm: asked, cost, latencyBudgetMs, latencyQuantile, latencyPath, latencyTable, ...rest } = c;
+  const { convNorm: asked, cost, latencyBudgetMs, latencyQuantile, latencyPath, latencyPenalty, latencyTable, ...rest } = c;
   const convNorm = asked ?? (paper ? 'batch' : DEFAULT_CONV_NORM);
   // likewise the latency keys appear only in latency-priced configs, so MACs-priced ones keep their keys
   const latency: LatencyKeys = cost === 'latency'
-    ? { cost, latencyBudgetMs, latencyQuantile: latencyQuantile ?? 'p99' as const, latencyPath: latencyPath ?? 'window' as const, ...(latencyTable ? { latencyTable } : {}) }
+    ? {
+      cost, latencyBudgetMs, latencyQuantile: latencyQuantile ?? 'p99' as const, latencyPath: latencyPath ?? 'window' as const,
+      latencyPenalty: latencyPenalty ?? 'derived' as const, ...(latencyTable ? { latencyTable } : {}),
+    }
     : {};
   return {
     ...rest,

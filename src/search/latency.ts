@@ -3,14 +3,21 @@
 // the expected latency above the budget, and the derivation of the most probable genotype whose
 // predicted latency fits.
 //
-// Term. Each step, L_E = max(0, E_p[latency | R] / budget - 1) (search/efficiency.ts), with p =
-// softmax(alpha) per edge and R the crop the step's Gumbel sample would be served with (its
-// receptive field; window path) so that the operators' prices are those of a student of that
-// depth. The crop depends on the whole genotype, so it is held fixed within a step, as the
-// straight-through estimator holds the sample fixed. The expectation is under alpha's
-// distribution, not of the one sample: a penalty on a sample's latency would be zero for the
-// samples under the budget and a coin flip's sign for the rest, while E_p is deterministic and
-// smooth in alpha.
+// Term. E_p[latency | R], the student's expected latency under p = softmax(alpha) per edge at crop
+// R (search/efficiency.ts), is what alpha's gradient comes from: deterministic and smooth in alpha
+// (a penalty on one Gumbel sample's latency would be zero for the samples under the budget and a
+// coin flip's sign for the rest). The crop depends on the whole genotype, so it is held fixed
+// within a step, as the straight-through estimator holds the sample fixed. Two hinges
+// (latencyPenalty):
+// - 'expected': L_E = max(0, E_p[latency | R] / budget - 1), R the crop of the step's sample.
+//   While alpha is near uniform E_p is about the space's mean latency, so a budget below that keeps
+//   the hinge on until most of alpha's mass sits on the cheapest operators: measured on the
+//   synthetic default, every budget gave a cell of skip and none far under it (docs/RESULTS.md).
+// - 'derived' (the default): the same gradient, E_p at the crop of the argmax genotype, but on
+//   while the genotype the search would derive now (the argmax) is predicted over the budget, and
+//   of the value max(0, latency(argmax) / budget - 1): forward the hard genotype, backward the
+//   expectation, as the straight-through Gumbel sample. It stops pushing once the argmax fits, so
+//   the task is free to spend the budget.
 //
 // Derivation. The argmax of alpha need not fit (E_p can be within the budget while the argmax is
 // not, and alpha stays near uniform for many epochs), so the genotype is the most probable one
@@ -19,7 +26,7 @@
 // operators: 262,144); otherwise greedy from the argmax, each step the swap of one row's operator
 // that gives up the least log-probability per millisecond saved, until it fits. The search
 // validates this genotype every epoch, so the best epoch is the best genotype that fits.
-import { tensor, type Tensor } from '../engine/index.js';
+import { F, tensor, type Tensor } from '../engine/index.js';
 import { cellEdges } from '../models/adarec/cell.js';
 import { operatorSpan } from '../models/adarec/genotype.js';
 import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
@@ -36,6 +43,8 @@ export interface LatencyPricingOptions {
   path: LatencyPath;
   quantile: LatencyQuantile;
   budgetMs: number;
+  /** Which hinge (see the header); default 'derived'. */
+  penalty?: 'expected' | 'derived';
 }
 
 /** A genotype chosen within the budget, as columns per alpha row. */
@@ -116,15 +125,22 @@ export class LatencyPricing {
   }
 
   /**
-   * The efficiency term of a step whose Gumbel sample is `sample` (columns per row): the hinge on
-   * E_p[latency] at the sample's crop, and that expectation (ms) for the logs.
+   * The efficiency term of a step whose Gumbel sample is `sample` (columns per row; the header
+   * says which hinge), and E_p[latency] (ms) for the logs.
    */
   penalty(alpha: Tensor, sample: ArrayLike<number>): { loss: Tensor; expectedMs: number } {
-    const { fixed, ops } = this.pricesAt(this.cropOf(sample));
+    const derived = (this.o.penalty ?? 'derived') === 'derived';
+    const argmax = derived ? argmaxOf(alpha.values, this.operators.length) : null;
+    const { fixed, ops } = this.pricesAt(this.cropOf(argmax ?? sample));
     // a step's tensor (the caller's tidy disposes it after backward, which reads it)
     const prices = tensor(Float64Array.from(ops, (x) => x * this.factor), [ops.length], alpha.dtype);
     const expected = expectedLatency(alpha, prices, this.factor * fixed, this.rowFactor);
-    return { loss: latencyHinge(expected, this.o.budgetMs), expectedMs: expected.item() };
+    const expectedMs = expected.item();
+    if (!argmax) return { loss: latencyHinge(expected, this.o.budgetMs), expectedMs };
+    const over = this.predict(argmax) / this.o.budgetMs - 1;
+    // value max(0, over); gradient that of E_p / budget while over > 0, none otherwise
+    const loss = over > 0 ? F.addScalar(F.mulScalar(expected, 1 / this.o.budgetMs), over - expectedMs / this.o.budgetMs) : F.mulScalar(expected, 0);
+    return { loss, expectedMs };
   }
 
   /** The most probable genotype whose predicted latency fits the budget (see the header). */
@@ -190,6 +206,12 @@ export class LatencyPricing {
     }
     return cols;
   }
+}
+
+function argmaxOf(alpha: ArrayLike<number>, O: number): Int32Array {
+  const out = new Int32Array(alpha.length / O);
+  for (let r = 0; r < out.length; r++) for (let c = 1; c < O; c++) if (alpha[r * O + c] > alpha[r * O + out[r]]) out[r] = c;
+  return out;
 }
 
 function logSoftmaxRows(alpha: ArrayLike<number>, O: number): Float64Array {

@@ -166,6 +166,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     }, source);
     pricing = new LatencyPricing(latencyTable, operators, {
       nodes: config.nodes, cells: K, perCell: config.perCell, window: T, path, quantile: config.latencyQuantile ?? 'p99', budgetMs: config.latencyBudgetMs!,
+      penalty: config.latencyPenalty ?? 'derived',
     });
   }
   /** The genotype (columns per row) validated and derived: the argmax, or within the budget. */
