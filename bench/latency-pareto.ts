@@ -9,7 +9,8 @@ import { basename, join } from 'node:path';
 import { loadavg } from 'node:os';
 import { predictLatency, readLatencyTable } from '../src/eval/latency-table.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
-import type { Genotype } from '../src/models/adarec/genotype.js';
+import { genotypeColumns, validateGenotype, type Genotype } from '../src/models/adarec/genotype.js';
+import { Rng } from '../src/engine/index.js';
 import { loadTrainedModel } from '../src/train/load.js';
 import { describeMachine, measureServingLatencies } from '../src/serve/profile-ops.js';
 
@@ -55,8 +56,19 @@ console.log(`${rows.length} models of ${runs.length} runs; table ${tablePath} (p
   `fit: window scale ${table.fit.window.scale.toFixed(3)}, p99/p50 ${table.fit.window.tail.toFixed(2)}); measuring on ${machine.cpu} (${machine.cores} cores, ${machine.backend}), ` +
   `load ${machine.load.join(' ')}, ${rounds} interleaved rounds x 10 calls`);
 const window = rows[0].window;
-const measured = measureServingLatencies(rows.map((r) => r.model), 'window', window, { rounds, perRound: 10 });
-console.log(`load after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+// the table's probes timed beside the models: how much slower the machine is now than when profiled
+const probes = table.probes.filter((p) => p.path === 'window');
+const probeModels = probes.map((p) => {
+  const g: Genotype = { operators: [...new Set(p.edges)], nodes: table.settings.nodes, cells: Array.from({ length: p.cells }, () => p.edges) };
+  return new AdaRecNet({ vocabSize: table.settings.items + 1, maxLength: window, hidden: table.settings.hidden, cells: p.cells, nodes: g.nodes,
+    operators: validateGenotype(g), genotype: genotypeColumns(g), dropout: 0, positions: table.settings.positions, convNorm: table.settings.convNorm }, new Rng(1)).eval();
+});
+const all = measureServingLatencies([...rows.map((r) => r.model), ...probeModels], 'window', window, { rounds, perRound: 10 });
+const measured = all.slice(0, rows.length);
+const slowdowns = probes.map((p, i) => all[rows.length + i].p50 / p.measuredP50).sort((a, b) => a - b);
+probeModels.forEach((m) => m.dispose());
+console.log(`load after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; the table's ${probes.length} probes now run at ` +
+  `${slowdowns.length ? slowdowns[Math.floor(slowdowns.length / 2)].toFixed(2) : '?'}x (median; ${slowdowns.map((x) => x.toFixed(2)).join(', ')}) their medians when profiled\n`);
 
 const ms = (x: number): string => x.toFixed(3);
 const pct = (a: number, b: number): string => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)}%`;
