@@ -188,17 +188,20 @@ describe('validation and limits', () => {
       assert.equal(r.body.error, 'ValidationError');
       assert.match(r.body.message, pattern);
     };
-    await expect400({ history: Array(51).fill('1'), k: 3 }, /history must NOT have more than 50 items/);
-    await expect400({ history: ['1'], k: 21 }, /k must be <= 20/);
-    await expect400({ history: ['1'], k: 0 }, /k must be >= 1/);
-    await expect400({ history: ['1'], k: '5' }, /k must be integer/);
-    await expect400({ history: [true] }, /history\/0 must/);
-    await expect400({ history: ['x'.repeat(257)] }, /history\/0 must/);
-    await expect400({ history: ['1'], exclude_seen: true }, /must NOT have additional properties/);
-    await expect400({ k: 3 }, /must have required property 'history'/);
+    await expect400({ history: Array(51).fill('1'), k: 3 }, /^body\.history: must NOT have more than 50 items$/);
+    await expect400({ history: ['1'], k: 21 }, /^body\.k: must be <= 20$/);
+    await expect400({ history: ['1'], k: 0 }, /^body\.k: must be >= 1$/);
+    await expect400({ history: ['1'], k: '5' }, /^body\.k: must be integer$/);
+    await expect400({ history: [true] }, /^body\.history\[0\]: must be string or integer$/);
+    await expect400({ history: ['x'.repeat(257)] }, /^body\.history\[0\]: must NOT have more than 256 characters or must be integer$/);
+    // the unknown field is named (ajv's text, "body must NOT have additional properties", does not)
+    await expect400({ history: ['1'], exclude_seen: true }, /^body: unknown property 'exclude_seen'$/);
+    await expect400({ k: 3 }, /^body: missing required property 'history'$/);
     const batch = await post(s, '/v1/recommend/batch', { requests: Array(9).fill({ history: ['1'] }) });
     assert.equal(batch.status, 400);
-    assert.match(batch.body.message, /requests must NOT have more than 8 items/);
+    assert.match(batch.body.message, /^body\.requests: must NOT have more than 8 items$/);
+    const nested = await post(s, '/v1/recommend/batch', { requests: [{ history: ['1'] }, { history: ['2'], foo: 1 }] });
+    assert.equal(nested.body.message, "body.requests[1]: unknown property 'foo'");
 
     const big = await s.app.inject({ method: 'POST', url: '/v1/recommend', payload: JSON.stringify({ history: Array(5000).fill('12345') }), headers: { 'content-type': 'application/json' } });
     assert.equal(big.statusCode, 413);

@@ -68,6 +68,7 @@ export function serveCommand(): Command {
     .option('--body-limit <bytes>', 'largest request body', positiveInt, 4 * 1024 * 1024)
     .option('--sessions <MB>', 'keep incremental sessions (POST /v1/sessions/:id/events: one position of compute per event; causal models without position embeddings) in an LRU of this many MB', positiveInt)
     .option('--admin-token-env <VAR>', 'enable POST /admin/reload, with the bearer token held in this environment variable')
+    .option('--model-root <dir>', 'let POST /admin/reload {"model": "<dir>"} switch to another run folder inside this folder (none outside it)')
     .addHelpText('after', '\nExample:\n  ADMIN_TOKEN=s3cret adarec serve --model runs/x/student --port 8080 --admin-token-env ADMIN_TOKEN\n' +
       '  curl -s localhost:8080/v1/recommend -H \'content-type: application/json\' -d \'{"history":["50","172"],"k":5}\'')
     .action(async (o) => {
@@ -76,6 +77,7 @@ export function serveCommand(): Command {
       const service = await createService({
         model, unknownItems: o.unknownItems, bodyLimit: o.bodyLimit,
         maxHistory: o.maxHistory, maxK: o.maxK, maxBatch: o.maxBatch, sessionBytes: o.sessions ? o.sessions * 1024 * 1024 : undefined, adminToken: envToken(o.adminTokenEnv), logger: { level: 'info' },
+        modelRoot: o.modelRoot ? resolve(String(o.modelRoot)) : undefined,
       });
       const closed = handleSignals(service);
       const address = await service.app.listen({ port: o.port, host: o.host });

@@ -1,6 +1,7 @@
 // The HTTP service: a fastify app over a hot-reloadable model, with strict request validation
 // (JSON bodies only, no type coercion, no unknown fields), size limits, JSON errors, metrics per
-// request and the OpenAPI description. The run folder is fixed here; no request names a file.
+// request and the OpenAPI description. No request names a file, except an authorised reload naming
+// a run folder inside the configured model root.
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Recommender, type UnknownItemPolicy } from '../recommender.js';
 import { adminRoutes } from './admin.js';
@@ -21,6 +22,11 @@ export interface ServiceOptions extends ServiceLimits {
   bodyLimit: number;
   /** Bearer token of POST /admin/reload; the route is disabled without one. */
   adminToken?: string;
+  /**
+   * The folder whose run folders POST /admin/reload may name ({"model": "<dir>"}, relative to it
+   * or absolute, symbolic links resolved); absent: a reload re-reads `model` only.
+   */
+  modelRoot?: string;
   /** Incremental sessions in an LRU of at most this many bytes (0 / absent: off, the service is stateless). */
   sessionBytes?: number;
   /** fastify's logger option (false in tests). */
@@ -43,7 +49,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is a 415
   const metrics = new ServiceMetrics();
-  const holder = new ModelHolder(() => Recommender.load(o.model, { unknownItems: o.unknownItems, sessionBytes: o.sessionBytes }), {
+  const holder = new ModelHolder((folder) => Recommender.load(folder, { unknownItems: o.unknownItems, sessionBytes: o.sessionBytes }), o.model, {
     loaded: (info, previous, seconds) => {
       metrics.modelLoaded(info);
       app.log.info({ version: info.version, kind: info.kind, items: info.items, previous: previous?.version ?? null, seconds }, 'model loaded');
@@ -62,7 +68,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   sessionRoutes(app, holder, metrics, o);
   metrics.trackSessions(() => holder.current?.sessions ?? null);
   healthRoutes(app, holder, metrics);
-  adminRoutes(app, holder, o.adminToken);
+  adminRoutes(app, holder, o.adminToken, o.modelRoot);
   await app.ready();
   return { app, holder, metrics };
 }

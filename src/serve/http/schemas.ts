@@ -150,9 +150,24 @@ export const metricsSchema = {
   produces: ['text/plain'],
 };
 
+export interface ReloadBody {
+  /** A run folder inside --model-root to serve instead (absent: the served folder again). */
+  model?: string;
+}
+
 export const reloadSchema = {
   summary: 'reload the run folder and swap the model atomically (bearer token; disabled without --admin-token-env)',
   security: [{ bearer: [] }],
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      model: {
+        type: 'string', minLength: 1, maxLength: 4096,
+        description: 'a run folder inside --model-root (relative to it, or absolute) to serve from now on; absent: reload the served folder',
+      },
+    },
+  },
   response: {
     200: {
       type: 'object',
