@@ -26,8 +26,9 @@ export class ServerProcess {
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
   }
 
-  static async start(runFolder: string): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--model', runFolder, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** `args`: more options of adarec serve; `env`: more environment (e.g. the admin token's variable). */
+  static async start(runFolder: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--model', runFolder, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     // every log line is read (the pipe never fills); errors are shown, "ready" carries the address
     const info = await new Promise<ServerInfo>((done, fail) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
