@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Builds the native CPU backend (build/Release/adarec_native.node) with node-gyp.
 // Run by npm's `install` lifecycle: a failed build prints one warning and exits 0, since adarec
-// still works on its js backend. `--require` (npm run build:native) or ADAREC_REQUIRE_NATIVE=1
+// still works on its js backend. The lifecycle run skips the build when the addon is up to date
+// (its stamp is newer than every source and records the same configuration, and it loads): `npx
+// adarec` in a checkout installs the checkout into npx's cache and runs this again. `--require` (npm run build:native) or ADAREC_REQUIRE_NATIVE=1
 // makes a failure exit 1. `--verbose` (or ADAREC_BUILD_VERBOSE=1) shows the compiler output;
 // arguments after `--` go to node-gyp (e.g. `-- -Dadarec_dnnl=0` builds against OpenBLAS only).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +72,34 @@ function localNodeDir() {
   return null;
 }
 
+// What the build depends on besides its sources: node-gyp arguments, compiler, which GEMM headers exist.
+const stampPath = path.join(root, 'build', 'Release', '.adarec-build-stamp');
+const config = JSON.stringify({
+  gypExtra, cxx: process.env.CXX ?? null, arch: process.arch, platform: process.platform, napi: process.versions.napi,
+  dnnl: existsSync('/usr/include/oneapi/dnnl/dnnl.h'), openblas: existsSync('/usr/include/openblas/cblas.h') || existsSync('/usr/include/cblas.h'),
+});
+
+function newestSource() {
+  let newest = 0;
+  const see = (file) => { newest = Math.max(newest, statSync(file).mtimeMs); };
+  see(path.join(root, 'binding.gyp'));
+  see(fileURLToPath(import.meta.url));
+  for (const e of readdirSync(path.join(root, 'native'), { withFileTypes: true })) if (e.isFile()) see(path.join(root, 'native', e.name));
+  return newest;
+}
+
+function loads() {
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addonPath)}).info()`], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+// an explicit build (npm run build:native: --require, or --force) always rebuilds
+if (!argv.includes('--require') && !argv.includes('--force') && existsSync(addonPath) && existsSync(stampPath) &&
+    readFileSync(stampPath, 'utf8') === config && statSync(stampPath).mtimeMs > newestSource() && loads()) {
+  process.stderr.write('adarec: the native backend is up to date (build/Release/adarec_native.node); skipping node-gyp\n');
+  process.exit(0);
+}
+
 const gyp = findNodeGyp();
 if (!gyp) fail('node-gyp not found');
 
@@ -79,6 +109,7 @@ if (nodedir) args.push(`--nodedir=${nodedir}`);
 if (gypExtra.length) args.push('--', ...gypExtra);
 process.stderr.write('adarec: building the native backend (node-gyp rebuild, C++, about 20 s)...\n');
 const t0 = Date.now();
+rmSync(stampPath, { force: true });
 const r = spawnSync(gyp[0], args, {
   cwd: root,
   stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'],
@@ -110,4 +141,7 @@ if (check.status !== 0) {
   rmSync(addonPath, { force: true });
   fail(`the built addon does not load: ${msg.trim()}`);
 }
+// dated when the build started: a source saved during it is newer, and rebuilds next time
+writeFileSync(stampPath, config);
+utimesSync(stampPath, new Date(t0), new Date(t0));
 process.stderr.write(`adarec: native backend built in ${((Date.now() - t0) / 1000).toFixed(0)} s; GEMM: ${check.stdout.trim()}\n`);
