@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The adarec command line. Each subcommand lives in its own file; this one only wires them up.
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { runDemo } from './demo.js';
 import { dataCommand, positiveInt } from './data.js';
 import { evalCommand } from './eval.js';
@@ -46,6 +46,18 @@ program.addCommand(searchCommand());
 program.addCommand(exportCommand());
 program.addCommand(serveCommand());
 program.addCommand(profileOpsCommand());
+
+/** Marks required options in every command's --help (commander enforces them but does not say so). */
+function markRequired(cmd: Command): void {
+  cmd.configureHelp({
+    optionDescription(this: Help, option: Option): string {
+      const text = Help.prototype.optionDescription.call(this, option);
+      return option.mandatory ? `(required) ${text}` : text;
+    },
+  });
+  for (const sub of cmd.commands) markRequired(sub);
+}
+markRequired(program);
 
 try {
   await program.parseAsync();

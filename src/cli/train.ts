@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { MODEL_KINDS, parseTrainConfig, train } from '../train/index.js';
+import { MODEL_KINDS, parseTrainConfig, train, type TrainConfig } from '../train/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt, presetProtocol } from './data.js';
@@ -33,24 +33,39 @@ function configFromOptions(o: Record<string, unknown>): unknown {
   return merged;
 }
 
+/**
+ * "(default: X)" for --help, or "(default: nextitnet X, sasrec Y, ...)" where the models differ: read
+ * from the config schema's defaults, so the help cannot drift from what a run uses.
+ */
+export function configDefault(pick: (config: TrainConfig) => unknown): string {
+  const values = MODEL_KINDS.map((kind) => [kind, String(pick(parseTrainConfig({ model: kind }, 'the defaults')))] as const);
+  return values.every(([, v]) => v === values[0][1]) ? `(default: ${values[0][1]})` : `(default: ${values.map(([k, v]) => `${k} ${v}`).join(', ')})`;
+}
+
+function pretrainEpochs(): string {
+  const m = parseTrainConfig({ model: 'bert4rec' }, 'the defaults').model;
+  return String(m.kind === 'bert4rec' ? m.pretrainEpochs : '?');
+}
+
 export function trainCommand(): Command {
   return addDataOptions(new Command('train')
     .description('train a teacher (NextItNet, SASRec, BERT4Rec) with early stopping, checkpoints and resume')
     .requiredOption('--data <source>', "a log file, a data set name (e.g. movielens-1m) or 'synthetic[:users=N,...]'")
     .addOption(new Option('--model <kind>', 'the model (or model.kind in --config)').choices([...MODEL_KINDS]))
-    .option('--config <file.json>', 'training config (every option below can also be set there; see docs)')
+    .option('--config <file.json>', 'training config (every option below can also be set there, and the command line wins; the defaults below are the config\'s; see docs)')
     .option('--out <dir>', 'run folder', 'runs/latest')
     .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--epochs <n>', 'epochs', positiveInt)
-    .option('--batch-size <n>', 'sequences per step', positiveInt)
-    .option('--max-length <n>', 'input window (most recent items)', positiveInt)
-    .option('--lr <x>', 'learning rate', Number)
-    .option('--dropout <p>', 'model.dropout (BERT4Rec: of pre-training; model.finetuneDropout in --config sets the finetune\'s); small data wants more than the reference', Number)
-    .option('--seed <n>', 'training seed (initialisation, shuffling, dropout)', (v) => Number(v))
+    .option('--epochs <n>', `most epochs ${configDefault((c) => c.epochs).replace(/\)$/, `; BERT4Rec: of the causal finetune, after model.pretrainEpochs masked ones, ${pretrainEpochs()})`)}`, positiveInt)
+    .option('--batch-size <n>', `sequences per step ${configDefault((c) => c.batchSize)}`, positiveInt)
+    .option('--max-length <n>', `input window (most recent items) ${configDefault((c) => c.maxLength)}`, positiveInt)
+    .option('--lr <x>', `learning rate (optimizer.lr) ${configDefault((c) => c.optimizer.lr)}`, Number)
+    .option('--dropout <p>', 'model.dropout (BERT4Rec: of pre-training; model.finetuneDropout in --config sets the finetune\'s); small data wants more than the reference ' +
+      configDefault((c) => c.model.dropout), Number)
+    .option('--seed <n>', `training seed (initialisation, shuffling, dropout) ${configDefault((c) => c.seed)}`, (v) => Number(v))
     .option('--shuffle-ties', 'each epoch, shuffle the training items that share a timestamp (coarse-clock logs such as MovieLens)')
-    .option('--patience <n>', 'early stopping: epochs without improvement', positiveInt)
-    .option('--metric <m>', "early stopping metric, e.g. 'ndcg@10'")
-    .addOption(new Option('--protocol <p>', 'validation protocol').choices(['full', 'sampled'])))
+    .option('--patience <n>', `early stopping: epochs without improvement ${configDefault((c) => c.earlyStopping.patience)}`, positiveInt)
+    .option('--metric <m>', `early stopping metric, e.g. 'ndcg@10' ${configDefault((c) => c.earlyStopping.metric)}`)
+    .addOption(new Option('--protocol <p>', 'validation protocol (default: full, or the --preset\'s)').choices(['full', 'sampled'])))
     .addHelpText('after', '\nCatalogs above 50,000 items train with a sampled softmax (the batch\'s positives + 1,024 negatives drawn by\n' +
       'popularity, logQ-corrected); a config file\'s "loss": {"kind": "full" | "sampled", "negatives", "sampler", "inBatch"} overrides it.\n' +
       '\nExamples:\n  adarec train --model nextitnet --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5 --out runs/nin\n' +
