@@ -49,6 +49,27 @@ export function resultsTable(rows: readonly ReportRow[], teacher: ReportRow): st
   return [head, `|${'---|'.repeat(12)}`, ...lines].join('\n');
 }
 
+/**
+ * The terminal's summary of the table, in at most `width` columns: full-ranking metrics, size and
+ * latency, names cut to fit (the sampled metrics and non-embedding parameters are in report.md).
+ */
+export function summaryTable(rows: readonly ReportRow[], teacher: ReportRow, width = 100): string {
+  const head = ['model', 'HR@10', 'NDCG@10', 'MRR@10', 'params', 'MACs', 'p50 ms', 'speed-up'];
+  const body = rows.map((r) => {
+    const f = r.figures;
+    const ndcg = r.seedNdcg10 ? `${f4(f.full['ndcg@10'])}±${f4(sd(r.seedNdcg10))}` : f4(f.full['ndcg@10']);
+    return [r.name, f4(f.full['hr@10']), ndcg, f4(f.full['mrr@10']), count(f.params), count(f.macs),
+      f.latencyP50Ms.toFixed(2), `${(teacher.figures.latencyP50Ms / f.latencyP50Ms).toFixed(1)}x`];
+  });
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
+  const gap = 2;
+  const rest = widths.slice(1).reduce((a, w) => a + w + gap, 0);
+  widths[0] = Math.max(8, Math.min(widths[0], width - rest));
+  const cut = (t: string): string => (t.length > widths[0] ? `${t.slice(0, widths[0] - 1)}…` : t);
+  const line = (cells: string[]): string => cells.map((t, c) => (c === 0 ? cut(t).padEnd(widths[0]) : t.padStart(widths[c]))).join(' '.repeat(gap)).trimEnd();
+  return [line(head), ...body.map(line)].join('\n');
+}
+
 /** What the random baselines are, for the rows the table has. */
 function randomNote(rows: readonly ReportRow[]): string {
   const notes: string[] = [];
@@ -92,5 +113,5 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
     `${r.latencyCheck ? `## Latency budget\n\nThe searched student (random weights), timed in the serving path on this machine: ${describeLatencyCheck(r.latencyCheck)}.\n\n` : ''}` +
     `## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
   write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype, ...(r.latencyCheck ? { latencyCheck: r.latencyCheck } : {}) }, null, 2) + '\n');
-  log(`\n${table}\n\nreport: ${join(outDir, 'report.md')} (pictures: cell.svg, alpha.svg, tradeoff.svg)`);
+  log(`\n${summaryTable(r.rows, r.teacher)}\n\nreport: ${join(outDir, 'report.md')} \n(the full table, with the sampled protocol's metrics; pictures: cell.svg, alpha.svg, tradeoff.svg)`);
 }
