@@ -5,7 +5,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { createService, type Service } from '../serve/http/app.js';
-import { resolveCheckpoint } from '../train/load.js';
+import { StreamPlan, StreamUnsupportedError } from '../serve/stream.js';
+import { loadTrainedModel, resolveCheckpoint } from '../train/load.js';
 import { positiveInt } from './data.js';
 
 /** After this long a graceful shutdown gives up on in-flight requests and exits 1. */
@@ -22,6 +23,22 @@ function envToken(name: string | undefined): string | undefined {
   const token = process.env[name];
   if (!token) throw new RangeError(`--admin-token-env ${name}: the environment variable is not set (or empty)`);
   return token;
+}
+
+/**
+ * --sessions needs a model that streams per event: refused here, in one line, before anything
+ * listens (the service would otherwise start, fail its first load and log the error's stack).
+ */
+function assertStreams(model: string, checkpoint: string): void {
+  const { model: m } = loadTrainedModel(checkpoint);
+  try {
+    new StreamPlan(m, 0);
+  } catch (e) {
+    if (e instanceof StreamUnsupportedError) throw new RangeError(`--sessions: cannot keep sessions for ${model}: ${e.message}`);
+    throw e;
+  } finally {
+    m.dispose();
+  }
 }
 
 /** Resolves when the service has closed after a signal. */
@@ -73,7 +90,8 @@ export function serveCommand(): Command {
       '  curl -s localhost:8080/v1/recommend -H \'content-type: application/json\' -d \'{"history":["50","172"],"k":5}\'')
     .action(async (o) => {
       const model = resolve(o.model);
-      resolveCheckpoint(model); // a wrong path fails here, in one line, before anything listens
+      const checkpoint = resolveCheckpoint(model); // a wrong path fails here, in one line, before anything listens
+      if (o.sessions) assertStreams(o.model, checkpoint);
       const service = await createService({
         model, unknownItems: o.unknownItems, bodyLimit: o.bodyLimit,
         maxHistory: o.maxHistory, maxK: o.maxK, maxBatch: o.maxBatch, sessionBytes: o.sessions ? o.sessions * 1024 * 1024 : undefined, adminToken: envToken(o.adminTokenEnv), logger: { level: 'info' },
