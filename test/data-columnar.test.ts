@@ -5,7 +5,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,9 +162,7 @@ describe('Parquet and Arrow IPC logs read as their CSV twin', () => {
   });
 });
 
-function readFileBytes(path: string): Uint8Array {
-  return new Uint8Array(spawnSync('cat', [path], { maxBuffer: 1 << 26 }).stdout);
-}
+const readFileBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
 describe('bad Parquet and Arrow files give one clear DataError', () => {
   const good = (): Columns => ({ user: vec(['u1', 'u2', null, 'u4'], new Utf8()), item: vec(['i1', 'i2', 'i3', 'i4'], new Utf8()), ts: vec([1, 2, 3, null], new Int32()) });
@@ -206,6 +204,8 @@ describe('bad Parquet and Arrow files give one clear DataError', () => {
   });
 });
 
+const ML100K = fileURLToPath(new URL('../../../shared/data/ml-100k/u.data', import.meta.url));
+
 describe('adarec data with Parquet', () => {
   const adarec = (...args: string[]) => {
     const r = spawnSync(process.execPath, [CLI, ...args, '--cache-dir', join(dir, 'cache')], { encoding: 'utf8' });
@@ -225,5 +225,17 @@ describe('adarec data with Parquet', () => {
     assert.equal(bad.code, 1);
     assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
     assert.match(bad.err, /cli\.parquet \(field 'user_id'\): no column 'user_id' \(the file has: 'uid' \(utf8\), 'iid' \(utf8\), 't' \(int64\)\)/);
+  });
+
+  it('ml-100k written as Parquet (int32 ids, float rating, timestamp[s]) gives u.data\'s pinned counts', { skip: !existsSync(ML100K) && 'shared/data/ml-100k is not beside the repository' }, () => {
+    const rows = readFileSync(ML100K, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+    const pq = parquetFile('ml-100k.parquet', {
+      userId: vec(rows.map((r) => r[0]), new Int32()), movieId: vec(rows.map((r) => r[1]), new Int32()),
+      rating: vec(rows.map((r) => r[2]), new Float64()), timestamp: vec(rows.map((r) => r[3] * 1000), new TimestampSecond()),
+    }, 1 << 20);
+    const r = adarec('data', 'stats', pq, '--min-rating', '3', '--k-core', '5');
+    assert.equal(r.code, 0, r.err);
+    const count = (label: string): number => Number(r.out.match(new RegExp(`^\\s*${label}\\s+([\\d,]+)`, 'm'))![1].replace(/,/g, ''));
+    assert.deepEqual([count('sequences'), count('items'), count('interactions'), count('same time as previous')], [943, 1203, 81697, 38492]);
   });
 });

@@ -39,8 +39,12 @@ export interface ArrowFormat {
 
 export type ColumnarFormat = ParquetFormat | ArrowFormat;
 
-/** Rows decoded per step: bounds the memory a read takes beside the file and the log (tests set it small). */
-export const COLUMNAR_READ = { rows: 1 << 20 };
+/**
+ * Rows decoded per step: an eighth of the file's rows, within [minRows, rows]. Each step costs a
+ * copy of the whole file into parquet-wasm's memory, and that memory holds one step's decoded
+ * columns (about 50 MB per 256K rows of text ids); tests set `rows` small.
+ */
+export const COLUMNAR_READ = { rows: 1 << 20, minRows: 1 << 18 };
 
 const requireCjs = createRequire(import.meta.url);
 let arrowLib: typeof ArrowLib | null = null;
@@ -197,11 +201,12 @@ function parquetSource(path: string, bytes: Buffer): BatchSource {
   } catch (e) {
     throw new DataError(path, `cannot read the Parquet file: ${message(e)}`);
   }
+  const rows = parquetRowCount(bytes);
   return {
     schema,
-    rows: parquetRowCount(bytes),
+    rows,
     *batches(columns) {
-      const step = COLUMNAR_READ.rows;
+      const step = Math.min(COLUMNAR_READ.rows, Math.max(COLUMNAR_READ.minRows, Math.ceil((rows ?? Infinity) / 8)));
       for (let offset = 0; ; offset += step) {
         let table: ParquetWasm.Table;
         try {
