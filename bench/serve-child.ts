@@ -27,7 +27,7 @@ export class ServerProcess {
   }
 
   /** `args`: more options of adarec serve; `env`: more environment (e.g. the admin token's variable). */
-  static async start(runFolder: string, args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+  static async start(runFolder: string, args: string[] = [], env: Record<string, string> = {}, o: { echoErrors?: boolean } = {}): Promise<ServerProcess> {
     const child = spawn(process.execPath, [MAIN, 'serve', '--model', runFolder, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     // every log line is read (the pipe never fills); errors are shown, "ready" carries the address
     const info = await new Promise<ServerInfo>((done, fail) => {
@@ -38,7 +38,7 @@ export class ServerProcess {
         } catch {
           return;
         }
-        if ((record.level ?? 0) >= 50) console.error(`server: ${line}`);
+        if ((record.level ?? 0) >= 50 && o.echoErrors !== false) console.error(`server: ${line}`);
         if (record.msg === 'ready') done({ url: record.address!, version: record.version! });
       });
       child.once('exit', (code) => fail(new Error(`adarec serve --model ${runFolder} exited (${code}) before it was ready`)));

@@ -59,13 +59,14 @@ after(async () => {
 });
 
 describe('fuzzing from the OpenAPI description', () => {
-  it('10,000 valid and mutated requests: none answered >= 500, every error JSON {error, message}, the server up, the heap flat', async () => {
+  it('10,000 valid and mutated requests: none answered >= 500, every error JSON {error, message}, the server up, the heap flat', async (t) => {
     const ctx: FuzzContext = { items, token: TOKEN, folders: ['a', 'b', '../x', '/etc', 'a/../../x', 'nope', '.', 'not-a-run', 'escape', join(root, 'b')] };
     const r = await fuzzService(url, 10_000, { seed: 17, ctx, connections: 4, heap });
     assert.deepEqual(r.problems.slice(0, 10), [], `${r.problems.length} problems`);
     assert.equal(r.requests, 10_000);
     for (const status of ['200', '400', '401', '403', '404', '413', '415']) assert.ok(r.byStatus[status] > 0, `no ${status} among ${JSON.stringify(r.byStatus)}`);
     // flat: after a warm-up tenth, the heap ends within 8 MB of where it was (each sample after a full GC)
+    t.diagnostic(`by status ${JSON.stringify(r.byStatus)}; heap after GC at each tenth (MB): ${r.heap.map((h) => (h / 2 ** 20).toFixed(1)).join(' ')}`);
     const [, second, ...rest] = r.heap;
     const last = rest[rest.length - 1];
     assert.ok(last - second < 8 * 2 ** 20, `heap grew from ${(second / 2 ** 20).toFixed(1)} to ${(last / 2 ** 20).toFixed(1)} MB: ${r.heap.map((h) => (h / 2 ** 20).toFixed(1)).join(' ')}`);
@@ -73,8 +74,12 @@ describe('fuzzing from the OpenAPI description', () => {
 });
 
 describe('hot reloads under load', () => {
-  it('100 reloads alternating between two run folders while 4 clients send requests: no request fails', async () => {
+  it('100 reloads alternating between two run folders while 4 clients send requests: no request fails, no model is kept', async (t) => {
+    const before = await heap();
     const r = await reloadUnderLoad(url, { token: TOKEN, bodies: recommendBodies(items), folders: ['b', 'a'], reloads: 100, connections: 4 });
+    const after = await heap();
+    t.diagnostic(`${r.requests} requests, answered by ${JSON.stringify(r.versions)}; heap after GC ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MB`);
+    assert.ok(after - before < 4 * 2 ** 20, `the heap grew by ${((after - before) / 2 ** 20).toFixed(1)} MB over 100 reloads`);
     assert.deepEqual(r.reloadFailures, []);
     assert.equal(r.reloads, 100);
     assert.equal(r.failed, 0, r.failures.join('\n'));
