@@ -1,7 +1,7 @@
 """pandas reference for bench/data: the same preparation steps as adarec's data layer, written
 the way a pandas user would. Prints one JSON line with timings and peak RSS.
 
-Steps: read CSV (user,item,rating,timestamp) -> implicit (rating >= min_rating) -> iterative
+Steps: read CSV or Parquet (user,item,rating,timestamp) -> implicit (rating >= min_rating) -> iterative
 k-core on users and items -> stable chronological sort per user (ties by file order) -> item ids
 remapped to 1..n -> leave-one-out split -> 100 uniform negatives per user outside the user's items.
 Run with /usr/bin/python3 (Debian: apt-get install python3-pandas).
@@ -11,7 +11,17 @@ import numpy as np, pandas as pd
 
 path, min_rating, k, n_neg, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 t0 = time.perf_counter()
-df = pd.read_csv(path, dtype={'user': str, 'item': str, 'rating': np.float32, 'timestamp': np.float64})
+if path.endswith('.parquet'):
+    # pandas reads Parquet through pyarrow or fastparquet; Debian 12 packages neither (exit 3: unavailable)
+    try:
+        df = pd.read_parquet(path, columns=['user', 'item', 'rating', 'timestamp'])
+    except ImportError as e:
+        print(f'pandas.read_parquet needs pyarrow or fastparquet: {e}'.splitlines()[0], file=sys.stderr)
+        sys.exit(3)
+    df['rating'] = df['rating'].astype(np.float32)
+    df['timestamp'] = df['timestamp'].astype(np.float64)
+else:
+    df = pd.read_csv(path, dtype={'user': str, 'item': str, 'rating': np.float32, 'timestamp': np.float64})
 t_read = time.perf_counter()
 df = df[df['rating'] >= min_rating]
 while True:
