@@ -15,6 +15,12 @@ export interface TimingOptions {
   /** Rounds; each round times every task `perRound` times in a row, in a rotating order. */
   rounds?: number;
   perRound?: number;
+  /**
+   * Untimed calls at the start of each task's turn (default 2): a server answers with one model
+   * call after call, its weights in cache, while a turn starts after the other tasks have evicted
+   * them (measured: timing 21 students in turn without it put 1.4-1.5x on their medians, docs/RESULTS.md).
+   */
+  turnWarmup?: number;
 }
 
 export interface Timing {
@@ -34,13 +40,14 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 
 /** Every task's calls in milliseconds, ascending, by name (rounds x perRound each). */
 export function timeInterleaved(tasks: readonly TimedTask[], o: TimingOptions = {}): Map<string, Float64Array> {
-  const warmup = o.warmup ?? 10, rounds = o.rounds ?? 20, perRound = o.perRound ?? 10;
+  const warmup = o.warmup ?? 10, rounds = o.rounds ?? 20, perRound = o.perRound ?? 10, turnWarmup = o.turnWarmup ?? 2;
   if (new Set(tasks.map((t) => t.name)).size !== tasks.length) throw new Error('timeInterleaved: task names must be distinct');
   for (const t of tasks) for (let i = 0; i < warmup; i++) t.run();
   const ms = new Map(tasks.map((t) => [t.name, new Float64Array(rounds * perRound)]));
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < tasks.length; j++) {
       const t = tasks[(r + j) % tasks.length], out = ms.get(t.name)!;
+      for (let i = 0; i < turnWarmup; i++) t.run();
       for (let i = 0; i < perRound; i++) {
         const t0 = performance.now();
         t.run();
