@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Bool, Dictionary, Float64, Int32, Int64, Table, TimestampMillisecond, TimestampSecond, Uint64, Utf8, DateDay,
+  Bool, DateDay, Dictionary, Float64, Int32, Int64, Table, TimestampMillisecond, TimestampSecond, Uint64, Utf8,
   tableToIPC, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
@@ -225,6 +225,24 @@ describe('adarec data with Parquet', () => {
     assert.equal(bad.code, 1);
     assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
     assert.match(bad.err, /cli\.parquet \(field 'user_id'\): no column 'user_id' \(the file has: 'uid' \(utf8\), 'iid' \(utf8\), 't' \(int64\)\)/);
+  });
+
+  it('adarec train on a Parquet log and on its CSV twin ends with the same test metrics', () => {
+    const synth = syntheticLog({ users: 60, items: 40, seed: 6 });
+    const users = Array.from(synth.user, (u) => synth.userKeys[u]);
+    const items = Array.from(synth.item, (i) => synth.itemKeys[i]);
+    const csv = csvFile('train-twin.csv', 'visitor,product,at\n' + users.map((u, k) => `${u},${items[k]},${synth.time[k]}`).join('\n') + '\n');
+    const pq = parquetFile('train-twin.parquet', {
+      visitor: vec(users, new Utf8()), product: vec(items, new Dictionary(new Utf8(), new Int32())),
+      at: vec(Array.from(synth.time, (t) => t * 1000), new TimestampMillisecond()),
+    }, 100);
+    const train = (data: string, out: string) => adarec('train', '--model', 'nextitnet', '--data', data, '--columns', 'user=visitor,item=product,time=at',
+      '--negatives', '0', '--epochs', '1', '--batch-size', '16', '--max-length', '10', '--out', join(dir, out));
+    const a = train(pq, 'run-parquet'), b = train(csv, 'run-csv');
+    assert.equal(a.code, 0, a.err);
+    assert.equal(b.code, 0, b.err);
+    assert.match(a.out, /^best epoch 1; test hr@10 [\d.]+, ndcg@10 [\d.]+, mrr@10 [\d.]+$/m);
+    assert.equal(a.out, b.out);
   });
 
   it('ml-100k written as Parquet (int32 ids, float rating, timestamp[s]) gives u.data\'s pinned counts', { skip: !existsSync(ML100K) && 'shared/data/ml-100k is not beside the repository' }, () => {
