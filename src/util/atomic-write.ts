@@ -66,7 +66,8 @@ export function appendFileLogged(path: string, text: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this pid exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
