@@ -67,7 +67,7 @@ export function trainCommand(): Command {
     .option('--metric <m>', `early stopping metric, e.g. 'ndcg@10' ${configDefault((c) => c.earlyStopping.metric)}`)
     .addOption(new Option('--protocol <p>', 'validation protocol (default: full, or the --preset\'s)').choices(['full', 'sampled'])))
     .addHelpText('after', '\nCatalogs above 50,000 items train with a sampled softmax (the batch\'s positives + 1,024 negatives drawn by\n' +
-      'popularity, logQ-corrected); a config file\'s "loss": {"kind": "full" | "sampled", "negatives", "sampler", "inBatch"} overrides it.\n' +
+      'popularity, logQ-corrected); a config file\'s "loss": {"kind": "full" | "sampled", "negatives", "sampler"} overrides it.\n' +
       '\nExamples:\n  adarec train --model nextitnet --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5 --out runs/nin\n' +
       '  adarec train --resume --out runs/nin --model nextitnet --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5')
     .action(async (o) => {

@@ -18,9 +18,8 @@ export interface SampledCandidates {
 export type CandidateSource = (positives: Int32Array) => SampledCandidates;
 
 /**
- * The candidate set of a batch: the distinct positives (in-batch negatives for the other rows, when
- * `inBatch`; always present, each target must be scored), then the sampled negatives that are not
- * positives. `logQ[item]`, when given, is the log-probability with which an item enters the set.
+ * The candidate set of a batch: the distinct positives (each target must be scored; they are the
+ * other rows' in-batch negatives), then the sampled negatives that are not positives. `logQ[item]`, when given, is the log-probability with which an item enters the set.
  */
 export function sampledCandidates(positives: Int32Array, negatives: Int32Array, logQ: Float64Array | null): SampledCandidates {
   const column = new Map<number, number>();

@@ -179,7 +179,6 @@ export const trainConfigSchema = z.object({
     kind: z.enum(['auto', 'full', 'sampled']).default('auto'),
     negatives: positiveInt.default(1024),
     sampler: z.enum(['uniform', 'popularity']).default('popularity'),
-    inBatch: z.boolean().default(true),
   }).strict().optional(),
   validation: z.object({
     /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
@@ -196,8 +195,8 @@ export const trainConfigSchema = z.object({
 export const SAMPLED_SOFTMAX_ABOVE = 50_000;
 
 /** The sampled softmax's settings of a config (its `loss`, or the defaults when absent). */
-export function sampledLossOptions(config: TrainConfig): { negatives: number; sampler: 'uniform' | 'popularity'; inBatch: boolean } {
-  return { negatives: 1024, sampler: 'popularity', inBatch: true, ...config.loss };
+export function sampledLossOptions(config: TrainConfig): { negatives: number; sampler: 'uniform' | 'popularity' } {
+  return { negatives: 1024, sampler: 'popularity', ...config.loss };
 }
 
 /** Whether a config trains with a sampled softmax on a catalog of numItems items. */

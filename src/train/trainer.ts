@@ -146,25 +146,19 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
 /**
  * The sampled softmax of a run (config.loss): a sampler over the training items and, per epoch, the
  * candidate source of every batch (negatives drawn from that epoch's Rng, so resume stays exact).
- * logQ corrects the candidates when they are popularity-distributed (popularity draws, in-batch
- * positives).
+ * With popularity draws the candidates' logits get the logQ correction.
  */
 function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number): { forEpoch: (rng: Rng) => CandidateSource } {
   const o = sampledLossOptions(config);
-  const counts = new Float64Array(numItems + 1);
-  for (const item of split.train.items) if (item > 0) counts[item]++;
-  for (let i = 1; i <= numItems; i++) counts[i] += 1e-3; // unseen items stay drawable
-  const popularity = new NegativeSampler(numItems, counts);
-  const sampler = o.sampler === 'popularity' ? popularity : new NegativeSampler(numItems, null);
-  const logQ = o.sampler === 'popularity' || o.inBatch ? popularity.logQ : null;
-  return {
-    forEpoch: (rng) => (positives) => {
-      const c = sampledCandidates(o.inBatch ? positives : new Int32Array(0), sampler.sample(o.negatives, () => rng.uniform()), logQ);
-      if (o.inBatch) return c;
-      // without in-batch negatives each row still needs its own positive among the candidates
-      return sampledCandidates(positives, c.items, logQ);
-    },
-  };
+  let weights: Float64Array | null = null;
+  if (o.sampler === 'popularity') {
+    weights = new Float64Array(numItems + 1);
+    for (const item of split.train.items) if (item > 0) weights[item]++;
+    for (let i = 1; i <= numItems; i++) weights[i] += 1e-3; // unseen items stay drawable
+  }
+  const sampler = new NegativeSampler(numItems, weights);
+  const logQ = weights ? sampler.logQ : null; // uniform draws: a constant correction, which cancels
+  return { forEpoch: (rng) => (positives) => sampledCandidates(positives, sampler.sample(o.negatives, () => rng.uniform()), logQ) };
 }
 
 /**
@@ -320,7 +314,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     log(describe);
     if (sampling) {
       const l = sampledLossOptions(config);
-      log(`sampled softmax over ${data.dataset.numItems.toLocaleString('en-US')} items: ${l.inBatch ? 'the batch\'s positives + ' : ''}${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
+      log(`sampled softmax over ${data.dataset.numItems.toLocaleString('en-US')} items: the batch's positives + ${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
     }
     if (config.shuffleTies) log(`shuffleTies: ${tiedItemCount(data.split.train).toLocaleString('en-US')} training items share their timestamp with the one before; their order is drawn anew each epoch`);
 
