@@ -30,7 +30,8 @@
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-std=gnu++17", "-O2"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fopenmp-simd", "-Wno-unused-parameter"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fopenmp", "-Wno-unused-parameter"],
+      "ldflags": ["-fopenmp"],
       "conditions": [
         ["adarec_dnnl==1", {
           "defines": ["ADAREC_HAVE_DNNL"],

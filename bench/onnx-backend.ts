@@ -1,14 +1,15 @@
 // bench/onnx-backend: which serving backend, our engine or onnxruntime-node? Last-position scoring
 // (what serving computes) of the reference teacher (NextItNet hidden 256, 16 blocks, dilations
 // 1/4, 1,204 items, length 50) and of a small AdaRec student (hidden 64, 4 cells of 3 nodes, one
-// causal conv k3 per cell), at batch 1 and 128. Both run on ADAREC_THREADS threads (default 1:
+// causal conv k3 per cell), at batch 1 and 128. Both run on ADAREC_THREADS threads (default the physical cores:
 // our GEMM's threads, onnxruntime's intra-op threads), interleaved in rounds; each configuration
 // gets about the same wall time, ~2 minutes in all.
 import { Rng, backendName, keep, noGrad, tidy } from '../src/engine/index.js';
 import { NEXTITNET_REFERENCE, NextItNet } from '../src/models/nextitnet.js';
 import type { SequentialRecommender } from '../src/models/types.js';
 import { exportOnnx } from '../src/onnx/export.js';
-import { engineThreads, idsTensor, openSession } from '../src/onnx/session.js';
+import { idsTensor, openSession } from '../src/onnx/session.js';
+import { engineThreads } from '../src/engine/backend/threads.js';
 import { genotypeColumns } from '../src/models/adarec/genotype.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
 import { DEFAULT_OPS } from '../src/models/adarec/operators.js';

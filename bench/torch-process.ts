@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { nativeInfo, setNativeThreads } from '../src/engine/backend/native.js';
 
 const PYTHON = process.env.ADAREC_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
@@ -18,8 +19,13 @@ export class TorchProcess {
   private child: ChildProcessWithoutNullStreams;
   private pending: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
 
-  /** `script`: the python file to run (default bench/torch_reference.py). */
+  /**
+   * `script`: the python file to run (default bench/torch_reference.py). PyTorch runs on one
+   * thread, and so does our engine from here on (its default is the physical cores): the
+   * comparisons are one thread against one.
+   */
   constructor(script = SCRIPT) {
+    if (nativeInfo()) setNativeThreads(1);
     this.child = spawn(PYTHON, [script], { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     this.child.stderr.on('data', (d) => process.stderr.write(`[torch] ${d}`));
     createInterface({ input: this.child.stdout }).on('line', (line) => this.pending.shift()?.resolve(line));

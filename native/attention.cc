@@ -1,6 +1,6 @@
 // Scaled dot-product attention over [B, T, H*Dh] tensors (heads interleaved in the last axis).
 // Each (batch, head) is three or four small GEMMs with leading dimension H*Dh plus a masked row
-// softmax, so no head is ever copied out.
+// softmax, so no head is ever copied out. The (batch, head) pairs run in parallel.
 #include "common.h"
 
 namespace adarec {
@@ -73,18 +73,18 @@ napi_value AttentionForward(napi_env env, napi_callback_info ci) {
   if (!a.ok) return nullptr;
   if (B * H * T == 0) return a.undefined();
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
-  float* vis = scratch(t_buf, T);
   GemmGuard guard;
-  for (int64_t b = 0; b < B; ++b) {
+  // one task per (batch, head): its own probability block and output columns
+  parallelChunks(B * H, 2 * T * T * Dh, [&](int64_t bh) {
+    const int64_t b = bh / H, h = bh % H;
+    float* vis = scratch(t_buf, T);
     for (int64_t j = 0; j < T; ++j) vis[j] = keyMask ? (keyMask[b * T + j] != 0.f ? 1.f : 0.f) : 1.f;
-    for (int64_t h = 0; h < H; ++h) {
-      const int64_t base = b * T * E + h * Dh;
-      float* P = probs + (b * H + h) * T * T;
-      sgemm(false, true, T, T, Dh, scale, q + base, E, k + base, E, 0.f, P, T);
-      maskedSoftmaxRows(P, T, causal, vis);
-      sgemm(false, false, T, Dh, T, 1.f, P, T, v + base, E, 0.f, out + base, E);
-    }
-  }
+    const int64_t base = b * T * E + h * Dh;
+    float* P = probs + bh * T * T;
+    sgemm(false, true, T, T, Dh, scale, q + base, E, k + base, E, 0.f, P, T);
+    maskedSoftmaxRows(P, T, causal, vis);
+    sgemm(false, false, T, Dh, T, 1.f, P, T, v + base, E, 0.f, out + base, E);
+  });
   return a.undefined();
 }
 
@@ -113,19 +113,18 @@ napi_value AttentionBackward(napi_env env, napi_callback_info ci) {
   if (!a.ok) return nullptr;
   if (n == 0) return a.undefined();
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
-  float* dS = scratch(t_buf, T * T);
   GemmGuard guard;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      const int64_t base = b * T * E + h * Dh;
-      const float* P = probs + (b * H + h) * T * T;
-      // dV = P^T dO, dP = dO V^T, dS = softmax'(dP) * scale, dQ = dS K, dK = dS^T Q
-      sgemm(true, false, T, Dh, T, 1.f, P, T, dout + base, E, 0.f, dv + base, E);
-      sgemm(false, true, T, T, Dh, 1.f, dout + base, E, v + base, E, 0.f, dS, T);
-      softmaxBackwardRows(P, dS, T, scale);
-      sgemm(false, false, T, Dh, T, 1.f, dS, T, k + base, E, 0.f, dq + base, E);
-      sgemm(true, false, T, Dh, T, 1.f, dS, T, q + base, E, 0.f, dk + base, E);
-    }
+  parallelChunks(B * H, 4 * T * T * Dh, [&](int64_t bh) {
+    const int64_t base = (bh / H) * T * E + (bh % H) * Dh;
+    const float* P = probs + bh * T * T;
+    float* dS = scratch(t_buf, T * T);
+    // dV = P^T dO, dP = dO V^T, dS = softmax'(dP) * scale, dQ = dS K, dK = dS^T Q
+    sgemm(true, false, T, Dh, T, 1.f, P, T, dout + base, E, 0.f, dv + base, E);
+    sgemm(false, true, T, T, Dh, 1.f, dout + base, E, v + base, E, 0.f, dS, T);
+    softmaxBackwardRows(P, dS, T, scale);
+    sgemm(false, false, T, Dh, T, 1.f, dS, T, k + base, E, 0.f, dq + base, E);
+    sgemm(true, false, T, Dh, T, 1.f, dS, T, q + base, E, 0.f, dk + base, E);
+  });
   return a.undefined();
 }
 

@@ -280,13 +280,55 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
 
 // Blocks asynchronous signals on this thread for its lifetime: oneDNN 2.6's JIT sgemm runs with
 // rsp on the heap, so a signal handled mid-call corrupts the heap (see gemm.cc). Every oneDNN
-// call must sit inside one. Cheap: two sigprocmask calls; no-op when the library is OpenBLAS.
+// call must sit inside one. Cheap: two sigprocmask calls; no-op when the library is OpenBLAS,
+// unless `always` (parallel regions: see parallelRange).
 struct GemmGuard {
-  GemmGuard();
+  explicit GemmGuard(bool always = false);
   ~GemmGuard();
   bool active;
   sigset_t saved;
 };
+
+// ---------------------------------------------------------------- threads
+// The kernels' thread count (gemm.cc: ADAREC_THREADS, or setThreads() from the TS side, which
+// defaults it to the physical cores). Parallel regions run on OpenMP (libgomp, the runtime
+// oneDNN already uses), opened only when the work pays for one; a GEMM inside a region runs
+// single-threaded (no nested parallelism). Every region starts under a GemmGuard(true), so the
+// pool threads libgomp creates inherit a mask with the asynchronous signals blocked (they may
+// run oneDNN later) and signals keep going to Node's own threads.
+int threadCount();
+// Below this much work (roughly float operations) a kernel stays on the calling thread.
+constexpr int64_t kParallelMinWork = int64_t{1} << 16;
+
+// fn(lo, hi) over [0, n): one contiguous slice per thread. Only for work whose results do not
+// depend on how [0, n) is split (independent elements or rows).
+template <typename F>
+inline void parallelRange(int64_t n, int64_t costPerItem, F&& fn) {
+  const int t = threadCount();
+  if (t <= 1 || n < 2 || n * costPerItem < kParallelMinWork) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  const int parts = static_cast<int>(std::min<int64_t>(t, n));
+  GemmGuard guard(true);
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int p = 0; p < parts; ++p) fn(n * p / parts, n * (p + 1) / parts);
+}
+
+// fn(c) for c in [0, chunks). For reductions, the caller gives each chunk its own partial and
+// sums the partials in chunk order afterwards: with chunks of a fixed size, the result is the
+// same for every thread count.
+template <typename F>
+inline void parallelChunks(int64_t chunks, int64_t costPerChunk, F&& fn) {
+  const int t = threadCount();
+  if (t <= 1 || chunks < 2 || chunks * costPerChunk < kParallelMinWork) {
+    for (int64_t c = 0; c < chunks; ++c) fn(c);
+    return;
+  }
+  GemmGuard guard(true);
+#pragma omp parallel for num_threads(t) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) fn(c);
+}
 
 // Registration hooks, one per job file.
 void registerGemm(napi_env env, napi_value exports);

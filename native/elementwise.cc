@@ -1,5 +1,6 @@
 // Elementwise kernels: strided/broadcast binary ops, unary ops and their gradients, dropout
-// masking, and the BLAS-1 style axpy / scale / sumSquares.
+// masking, and the BLAS-1 style axpy / scale / sumSquares. Large inputs are split across threads
+// (parallelRange, common.h: element-wise, so the split cannot change a result); sumSquares stays serial.
 #include "common.h"
 
 namespace adarec {
@@ -67,6 +68,9 @@ ADAREC_CLONES void unaryKernel(int op, const float* x, float* y, int64_t n) {
 }
 
 // dx = dy * op'(x, y); written as a product everywhere so NaN/inf in dy behave as in the reference.
+// Rough cost per element, for the parallel threshold: transcendental ops cost more.
+int64_t unaryCost(int op) { return op == kExp || op == kLog || op == kTanh || op == kSigmoid ? 8 : 1; }
+
 ADAREC_CLONES void unaryGradKernel(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n) {
   switch (op) {
     case kNeg: for (int64_t i = 0; i < n; ++i) dx[i] = -dy[i]; break;
@@ -123,7 +127,13 @@ napi_value Binary(napi_env env, napi_callback_info ci) {
   s.canonicalize();
   if (!s.inBounds(0, la) || !s.inBounds(1, lb)) a.range("binary: strides reach outside an input");
   if (!a.ok) return nullptr;
-  binaryKernel(op, s, A, B, out);
+  // split along the outermost axis (the output is contiguous, row-major)
+  const int64_t perSlice = size / s.shape[0];
+  parallelRange(s.shape[0], perSlice, [&](int64_t lo, int64_t hi) {
+    Strided part = s;
+    part.shape[0] = hi - lo;
+    binaryKernel(op, part, A + lo * s.st[0][0], B + lo * s.st[1][0], out + lo * perSlice);
+  });
   return a.undefined();
 }
 
@@ -137,7 +147,7 @@ napi_value Unary(napi_env env, napi_callback_info ci) {
   if (op > kSquare) a.range("unary: bad op");
   a.need(ly, lx, "unary: out is too short");
   if (!a.ok) return nullptr;
-  unaryKernel(op, x, y, lx);
+  parallelRange(static_cast<int64_t>(lx), unaryCost(op), [&](int64_t lo, int64_t hi) { unaryKernel(op, x + lo, y + lo, hi - lo); });
   return a.undefined();
 }
 
@@ -155,7 +165,7 @@ napi_value UnaryGrad(napi_env env, napi_callback_info ci) {
   a.need(ldy, lx, "unaryGrad: dy is too short");
   a.need(ldx, lx, "unaryGrad: dx is too short");
   if (!a.ok) return nullptr;
-  unaryGradKernel(op, x, y, dy, dx, lx);
+  parallelRange(static_cast<int64_t>(lx), 2, [&](int64_t lo, int64_t hi) { unaryGradKernel(op, x + lo, y + lo, dy + lo, dx + lo, hi - lo); });
   return a.undefined();
 }
 
@@ -170,7 +180,7 @@ napi_value MaskedScale(napi_env env, napi_callback_info ci) {
   a.need(lm, lx, "maskedScale: mask is too short");
   a.need(lo, lx, "maskedScale: out is too short");
   if (!a.ok) return nullptr;
-  maskedScaleKernel(x, m, s, out, lx);
+  parallelRange(static_cast<int64_t>(lx), 1, [&](int64_t lo, int64_t hi) { maskedScaleKernel(x + lo, m + lo, s, out + lo, hi - lo); });
   return a.undefined();
 }
 
@@ -183,7 +193,7 @@ napi_value Axpy(napi_env env, napi_callback_info ci) {
   float* y = a.f32(2, &ly);
   a.need(ly, lx, "axpy: y is too short");
   if (!a.ok) return nullptr;
-  axpyKernel(alpha, x, y, lx);
+  parallelRange(static_cast<int64_t>(lx), 1, [&](int64_t lo, int64_t hi) { axpyKernel(alpha, x + lo, y + lo, hi - lo); });
   return a.undefined();
 }
 
@@ -194,7 +204,7 @@ napi_value Scale(napi_env env, napi_callback_info ci) {
   float* x = a.f32(0, &lx);
   double s = a.num(1);
   if (!a.ok) return nullptr;
-  scaleKernel(x, s, lx);
+  parallelRange(static_cast<int64_t>(lx), 1, [&](int64_t lo, int64_t hi) { scaleKernel(x + lo, s, hi - lo); });
   return a.undefined();
 }
 

@@ -1,8 +1,9 @@
 // GEMM on oneDNN (dnnl_sgemm, default) or OpenBLAS (cblas_sgemm), chosen by ADAREC_GEMM at load
-// and switchable with setGemm(); thread count from ADAREC_THREADS (default 1) or setThreads().
+// and switchable with setGemm(); the thread count (GEMM and the other kernels' parallel regions)
+// from ADAREC_THREADS (default 1 here; the TS loader sets the physical cores) or setThreads().
 #include "common.h"
 
-#include <dlfcn.h>
+#include <omp.h>
 #include <pthread.h>
 #include <cstdlib>
 #include <string>
@@ -37,20 +38,11 @@ bool libAvailable(Lib l) {
   return true;
 }
 
-// oneDNN (Debian build) runs on libgomp; its thread count is the OpenMP one. Looked up in the
-// already-loaded libgomp so the addon needs no link-time dependency on it.
-void setOmpThreads(int n) {
-  using Fn = void (*)(int);
-  static Fn fn = [] {
-    void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
-    return h ? reinterpret_cast<Fn>(dlsym(h, "omp_set_num_threads")) : nullptr;
-  }();
-  if (fn) fn(n);
-}
-
 void applyThreads(int n) {
   g_threads = n;
-  setOmpThreads(n);
+  // oneDNN (Debian build) runs on libgomp, as the kernels' parallel regions do: one OpenMP count
+  omp_set_num_threads(n);
+  omp_set_max_active_levels(1);  // a GEMM inside a kernel's parallel region stays on its thread
 #ifdef ADAREC_HAVE_OPENBLAS
   openblas_set_num_threads(n);
 #endif
@@ -58,13 +50,15 @@ void applyThreads(int n) {
 
 }  // namespace
 
+int threadCount() { return g_threads; }
+
 // oneDNN 2.6's JIT sgemm kernels point rsp into a heap workspace, so the frame of any signal
 // handled mid-call is written onto the heap (oneDNN issue #4845, fixed in 3.11): SIGPROF from
 // --cpu-prof, but also the SIGTERM/SIGINT/SIGHUP that `adarec serve` listens for. So every
 // asynchronous signal is held until the call returns (it is delivered then, or handled by another
 // thread meanwhile); the synchronous fault signals stay open. libgomp threads started inside a
 // guarded call inherit this mask, which covers ADAREC_THREADS > 1 as well.
-GemmGuard::GemmGuard() : active(g_lib == kOneDnn) {
+GemmGuard::GemmGuard(bool always) : active(always || g_lib == kOneDnn) {
   if (!active) return;
   sigset_t blk;
   sigfillset(&blk);

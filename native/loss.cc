@@ -6,6 +6,11 @@ namespace adarec {
 namespace {
 
 thread_local std::vector<float> t_buf;
+thread_local std::vector<double> t_part;
+thread_local std::vector<int64_t> t_count;
+// Rows per chunk of a loss sum (fixed: the sums do not depend on the thread count). Rows run in
+// parallel (common.h); each chunk's loss is a partial, added in chunk order.
+constexpr int64_t kLossChunkRows = 16;
 
 ADAREC_INLINE float rowMax(const float* x, int64_t n) {
   float m = -kInf;
@@ -151,7 +156,7 @@ napi_value Softmax(napi_env env, napi_callback_info ci) {
   a.need(lx, R * C, "softmax: x is too short");
   a.need(ly, R * C, "softmax: y is too short");
   if (!a.ok) return nullptr;
-  softmaxKernel(x, R, C, y);
+  parallelRange(R, 8 * C, [&](int64_t lo, int64_t hi) { softmaxKernel(x + lo * C, hi - lo, C, y + lo * C); });
   return a.undefined();
 }
 
@@ -167,7 +172,7 @@ napi_value SoftmaxGrad(napi_env env, napi_callback_info ci) {
   a.need(ldy, R * C, "softmaxGrad: dy is too short");
   a.need(ldx, R * C, "softmaxGrad: dx is too short");
   if (!a.ok) return nullptr;
-  softmaxGradKernel(y, dy, R, C, dx);
+  parallelRange(R, 4 * C, [&](int64_t lo, int64_t hi) { softmaxGradKernel(y + lo * C, dy + lo * C, hi - lo, C, dx + lo * C); });
   return a.undefined();
 }
 
@@ -188,9 +193,21 @@ napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info ci) {
   if (grad) a.need(lg, R * V, "softmaxCrossEntropy: grad is too short");
   a.need(lres, 2, "softmaxCrossEntropy: result is too short");
   if (!a.ok) return nullptr;
-  int64_t count = 0;
-  res[0] = crossEntropyKernel(logits, labels, R, V, ignore, grad, gradScale, &count);
-  res[1] = static_cast<double>(count);
+  // one partial loss per fixed chunk of rows, summed in chunk order (thread-count independent)
+  const int64_t chunks = (R + kLossChunkRows - 1) / kLossChunkRows;
+  double* part = scratch(t_part, chunks);
+  int64_t* used = scratch(t_count, chunks);
+  parallelChunks(chunks, 10 * kLossChunkRows * V, [&](int64_t ch) {
+    const int64_t lo = ch * kLossChunkRows, rows = std::min(R - lo, kLossChunkRows);
+    part[ch] = crossEntropyKernel(logits + lo * V, labels + lo, rows, V, ignore, grad ? grad + lo * V : nullptr, gradScale, &used[ch]);
+  });
+  double loss = 0, count = 0;
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    loss += part[ch];
+    count += static_cast<double>(used[ch]);
+  }
+  res[0] = loss;
+  res[1] = count;
   return a.undefined();
 }
 
@@ -210,8 +227,17 @@ napi_value DistillKL(napi_env env, napi_callback_info ci) {
   if (mask) a.need(lm, R, "distillKL: mask is too short");
   if (grad) a.need(lg, R * V, "distillKL: grad is too short");
   if (!a.ok) return nullptr;
-  float* buf = scratch(t_buf, 2 * V);
-  return a.number(distillKLKernel(teacher, student, R, V, temperature, mask, grad, gradScale, buf));
+  const int64_t chunks = (R + kLossChunkRows - 1) / kLossChunkRows;
+  double* part = scratch(t_part, chunks);
+  parallelChunks(chunks, 16 * kLossChunkRows * V, [&](int64_t ch) {
+    const int64_t lo = ch * kLossChunkRows, rows = std::min(R - lo, kLossChunkRows);
+    float* buf = scratch(t_buf, 2 * V);
+    part[ch] = distillKLKernel(teacher + lo * V, student + lo * V, rows, V, temperature, mask ? mask + lo : nullptr,
+                               grad ? grad + lo * V : nullptr, gradScale, buf);
+  });
+  double total = 0;
+  for (int64_t ch = 0; ch < chunks; ++ch) total += part[ch];
+  return a.number(total);
 }
 
 }  // namespace

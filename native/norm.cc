@@ -1,11 +1,14 @@
 // LayerNorm (optionally fused with ReLU) and BatchNorm, forward and backward. Row statistics and
-// parameter-gradient sums accumulate in double; the per-element math is float32.
+// parameter-gradient sums accumulate in double; the per-element math is float32. LayerNorm runs
+// its rows in parallel (parallelRange / parallelChunks in common.h); BatchNorm stays serial.
 #include "common.h"
 
 namespace adarec {
 namespace {
 
 thread_local std::vector<double> t_acc;
+// Rows per chunk of a parameter-gradient reduction (fixed: the sums do not depend on the thread count).
+constexpr int64_t kNormChunkRows = 256;
 
 ADAREC_CLONES void layerNormFwdKernel(const float* x, const float* gamma, const float* beta, int64_t R, int64_t C,
                                       double eps, bool relu, float* y, float* mean, float* rstd) {
@@ -152,7 +155,9 @@ napi_value LayerNormForward(napi_env env, napi_callback_info ci) {
   a.need(lm, R, "layerNormForward: mean is too short");
   a.need(lr, R, "layerNormForward: rstd is too short");
   if (!a.ok) return nullptr;
-  layerNormFwdKernel(x, gamma, beta, R, C, eps, relu, y, mean, rstd);
+  parallelRange(R, 8 * C, [&](int64_t lo, int64_t hi) {
+    layerNormFwdKernel(x + lo * C, gamma, beta, hi - lo, C, eps, relu, y + lo * C, mean + lo, rstd + lo);
+  });
   return a.undefined();
 }
 
@@ -181,9 +186,18 @@ napi_value LayerNormBackward(napi_env env, napi_callback_info ci) {
   a.need(ldg, C, "layerNormBackward: dgamma is too short");
   a.need(ldb, C, "layerNormBackward: dbeta is too short");
   if (!a.ok) return nullptr;
-  double* acc = scratch(t_acc, 2 * C);
-  std::memset(acc, 0, 2 * C * sizeof(double));
-  layerNormBwdKernel(dy, x, gamma, mean, rstd, y, R, C, dx, acc, acc + C);
+  // dgamma/dbeta: one partial per fixed chunk of rows, summed in chunk order (thread-count independent)
+  const int64_t chunks = (R + kNormChunkRows - 1) / kNormChunkRows;
+  double* acc = scratch(t_acc, (chunks + 1) * 2 * C);
+  std::memset(acc, 0, (chunks + 1) * 2 * C * sizeof(double));
+  parallelChunks(chunks, 12 * kNormChunkRows * C, [&](int64_t ch) {
+    const int64_t lo = ch * kNormChunkRows, rows = std::min(R - lo, kNormChunkRows);
+    double* part = acc + (ch + 1) * 2 * C;
+    layerNormBwdKernel(dy + lo * C, x + lo * C, gamma, mean + lo, rstd + lo, y ? y + lo * C : nullptr, rows, C, dx + lo * C,
+                       part, part + C);
+  });
+  for (int64_t ch = 0; ch < chunks; ++ch)
+    for (int64_t c = 0; c < 2 * C; ++c) acc[c] += acc[(ch + 1) * 2 * C + c];
   std::memset(dgamma, 0, ldg * sizeof(float));
   std::memset(dbeta, 0, ldb * sizeof(float));
   for (int64_t c = 0; c < C; ++c) {

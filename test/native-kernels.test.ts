@@ -10,6 +10,7 @@ import { JsKernels } from '../src/engine/backend/js.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/engine/backend/kernels.js';
 import type { FloatArray, Kernels, UnaryOp } from '../src/engine/backend/kernels.js';
 import { loadNativeKernels, nativeInfo, setNativeGemm, setNativeThreads } from '../src/engine/backend/native.js';
+import { engineThreads } from '../src/engine/backend/threads.js';
 import { assertClose, lcg, randomArray } from './helpers.js';
 
 const js = new JsKernels();
@@ -76,7 +77,7 @@ describe('native kernels', { skip }, () => {
     const info = nativeInfo();
     assert.ok(info);
     assert.ok(info.available.includes(info.gemm), JSON.stringify(info));
-    const wantThreads = process.env.ADAREC_THREADS ? Number(process.env.ADAREC_THREADS) : 1;
+    const wantThreads = engineThreads();
     assert.equal(info.threads, wantThreads);
   });
 

@@ -3,4 +3,4 @@ export { exportOnnx, type ExportOptions, type ExportResult } from './export.js';
 export { MIN_OPSET, MAX_OPSET } from './graph.js';
 export { onnxMappingSchema, readOnnxMapping, defaultMappingPath, type OnnxMapping } from './mapping.js';
 export { OnnxTeacher } from './teacher.js';
-export { openSession, idsTensor, engineThreads } from './session.js';
+export { openSession, idsTensor } from './session.js';

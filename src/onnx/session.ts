@@ -1,13 +1,8 @@
 // onnxruntime-node sessions as adarec uses them: CPU, one inter-op thread, intra-op threads as our
-// engine's GEMM (ADAREC_THREADS, default 1) unless given, and the ids input built from our int32
+// engine's kernels (ADAREC_THREADS, default the physical cores) unless given, and the ids input built from our int32
 // batches in the dtype the model declares.
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-
-/** Our engine's thread count (src/engine/backend/native.ts reads the same variable). */
-export function engineThreads(): number {
-  const n = Number(process.env.ADAREC_THREADS ?? 1);
-  return Number.isInteger(n) && n >= 1 ? n : 1;
-}
+import { engineThreads } from '../engine/backend/threads.js';
 
 /** A session over a file path or the model bytes; `source` names it in errors. */
 export async function openSession(model: string | Uint8Array, source: string, threads = engineThreads()): Promise<InferenceSession> {

@@ -9,7 +9,7 @@
 // tail ratio) are timed in one interleaved session (eval/timing.ts), less the harness's own cost
 // (an empty task). Weights are random: dense kernels take as long whatever the values.
 import { cpus, loadavg, platform, release, arch } from 'node:os';
-import { F, Rng, backendName, keep, noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
+import { F, Rng, backendName, engineThreads, keep, noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
 import { quantile, timeInterleaved, type TimedTask } from '../eval/timing.js';
 import {
   LATENCY_TABLE_FORMAT, latencySum, latencyTableSchema, type LatencyPath, type LatencyTable,
@@ -61,7 +61,7 @@ export function describeMachine(): LatencyTable['machine'] {
     cpu: c[0]?.model.trim() ?? 'unknown', cores: Math.max(1, c.length),
     load: loadavg().map((x) => Math.round(x * 100) / 100),
     node: process.version, platform: `${platform()} ${release()} ${arch()}`, backend,
-    threads: Math.max(1, Number(process.env.ADAREC_THREADS ?? 1) || 1),
+    threads: engineThreads(),
     gemm: backend === 'native' ? (process.env.ADAREC_GEMM || 'onednn') : 'js',
   };
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { physicalCores } from './threads.js';
 import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, ReduceOp, UnaryOp } from './kernels.js';
 
 /** Must equal kAbi in native/addon.cc; bumped whenever an addon signature changes. */
@@ -17,7 +18,7 @@ export type GemmLibrary = 'onednn' | 'openblas';
 export interface NativeInfo {
   /** The library GEMMs currently run on. */
   gemm: GemmLibrary;
-  /** Threads given to the GEMM library (ADAREC_THREADS, default 1). */
+  /** Threads of the GEMM library and the kernels' parallel regions (ADAREC_THREADS, default the physical cores). */
   threads: number;
   /** The GEMM libraries this build was linked against. */
   available: GemmLibrary[];
@@ -88,6 +89,10 @@ function loadAddon(): Addon {
   if (addon) return addon;
   const path = nativeAddonPath();
   if (!existsSync(path)) throw new Error(`native addon not built (${path} is missing; run \`npm run build:native\`)`);
+  // libgomp (oneDNN's and the kernels' thread pool) reads this when the addon loads it. Its
+  // default spins at barriers, which costs 2-3x when other processes hold the cores (bench:threads
+  // on a loaded machine); passive waits sleep instead. A value the user set is kept.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   let a: Addon;
   try {
     a = createRequire(import.meta.url)(path) as Addon;
@@ -97,6 +102,8 @@ function loadAddon(): Addon {
   }
   if (a.abi !== NATIVE_ABI)
     throw new Error(`native addon ${path} is stale (abi ${String(a.abi)}, expected ${NATIVE_ABI}); run \`npm run build:native\``);
+  // the addon reads ADAREC_THREADS itself (default 1); unset, the engine's default is the physical cores
+  if (!process.env.ADAREC_THREADS) a.setThreads(physicalCores());
   loadedFrom = path;
   return (addon = a);
 }
@@ -119,7 +126,7 @@ export function nativeInfo(): NativeInfo | null {
   }
 }
 
-/** Sets the GEMM library's thread count (throws if the addon does not load). */
+/** Sets the kernels' thread count, GEMM included (throws if the addon does not load). */
 export function setNativeThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`thread count must be a positive integer, got ${n}`);
   loadAddon().setThreads(n);
