@@ -7,7 +7,7 @@
 namespace {
 
 // Bump when any exported function's signature changes, together with NATIVE_ABI in native.ts.
-constexpr int32_t kAbi = 1;
+constexpr int32_t kAbi = 2;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value ex = exports;

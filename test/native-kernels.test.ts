@@ -598,7 +598,7 @@ describe('native kernels', { skip }, () => {
   });
 
   describe('attention', () => {
-    const configs: [number, number, number, number][] = [[1, 1, 1, 16], [2, 5, 1, 3], [2, 17, 3, 16], [3, 9, 2, 33], [2, 50, 2, 64]];
+    const configs: [number, number, number, number][] = [[1, 1, 1, 16], [2, 5, 1, 3], [2, 17, 3, 16], [3, 9, 2, 33], [2, 50, 2, 64], [2, 97, 2, 8]]; // T 50, 97: causal row blocks of 32, the last partial
     for (const causal of [false, true]) {
       for (const maskKind of ['none', 'partial', 'all-masked batch', 'first key masked'] as const) {
         it(`causal=${causal} mask=${maskKind}`, () => {
@@ -620,8 +620,8 @@ describe('native kernels', { skip }, () => {
             closeDot(o2, o1, `attention out ${what}`);
             const dout = rnd(n);
             const [dq1, dq2] = outs(n), [dk1, dk2] = outs(n), [dv1, dv2] = outs(n);
-            js.attentionBackward(dout, q, k, v, p1, B, T, H, Dh, dq1, dk1, dv1);
-            nat().attentionBackward(dout, q, k, v, p1, B, T, H, Dh, dq2, dk2, dv2);
+            js.attentionBackward(dout, q, k, v, p1, B, T, H, Dh, dq1, dk1, dv1, causal);
+            nat().attentionBackward(dout, q, k, v, p1, B, T, H, Dh, dq2, dk2, dv2, causal);
             closeDot(dq2, dq1, `attention dq ${what}`);
             closeDot(dk2, dk1, `attention dk ${what}`);
             closeDot(dv2, dv1, `attention dv ${what}`);

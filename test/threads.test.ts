@@ -188,14 +188,14 @@ describe('native kernels across thread counts', { skip }, () => {
         const out = new Float32Array(n), probs = new Float32Array(B * H * T * T);
         k().attentionForward(q, kk, v, B, T, H, Dh, causal, keyMask, out, probs);
         const dq = new Float32Array(n), dk = new Float32Array(n), dv = new Float32Array(n);
-        k().attentionBackward(dout, q, kk, v, probs, B, T, H, Dh, dq, dk, dv);
+        k().attentionBackward(dout, q, kk, v, probs, B, T, H, Dh, dq, dk, dv, causal);
         return [out, probs, dq, dk, dv];
       });
       const jo = new Float64Array(n), jp = new Float64Array(B * H * T * T);
       const [q64, k64, v64] = [q, kk, v].map((a) => Float64Array.from(a));
       js.attentionForward(q64, k64, v64, B, T, H, Dh, causal, Float64Array.from(keyMask), jo, jp);
       const jdq = new Float64Array(n), jdk = new Float64Array(n), jdv = new Float64Array(n);
-      js.attentionBackward(Float64Array.from(dout), q64, k64, v64, jp, B, T, H, Dh, jdq, jdk, jdv);
+      js.attentionBackward(Float64Array.from(dout), q64, k64, v64, jp, B, T, H, Dh, jdq, jdk, jdv, causal);
       assertClose(out, jo, 1e-4, 'attention out vs js', 1e-2);
       assertClose(probs, jp, 1e-4, 'attention probs vs js', 1e-3);
       for (const [got, want, name] of [[dq, jdq, 'dq'], [dk, jdk, 'dk'], [dv, jdv, 'dv']] as const)

@@ -134,9 +134,12 @@ export interface Kernels {
    */
   attentionForward(q: FloatArray, k: FloatArray, v: FloatArray, B: number, T: number, H: number, Dh: number,
     causal: boolean, keyMask: FloatArray | null, out: FloatArray, probs: FloatArray): void;
-  /** Backward of attentionForward; dq, dk, dv are overwritten. */
+  /**
+   * Backward of attentionForward; dq, dk, dv are overwritten. causal: the forward was causal, so
+   * probs is zero above the diagonal and a backend may skip that triangle (the result is the same).
+   */
   attentionBackward(dout: FloatArray, q: FloatArray, k: FloatArray, v: FloatArray, probs: FloatArray,
-    B: number, T: number, H: number, Dh: number, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
+    B: number, T: number, H: number, Dh: number, dq: FloatArray, dk: FloatArray, dv: FloatArray, causal: boolean): void;
 
   /** out = x * mask * scale (dropout with a precomputed 0/1 mask). */
   maskedScale(x: FloatArray, mask: Uint8Array, scale: number, out: FloatArray): void;

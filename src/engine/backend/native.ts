@@ -10,7 +10,7 @@ import { physicalCores } from './threads.js';
 import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, ReduceOp, UnaryOp } from './kernels.js';
 
 /** Must equal kAbi in native/addon.cc; bumped whenever an addon signature changes. */
-const NATIVE_ABI = 1;
+const NATIVE_ABI = 2;
 const MAX_RANK = 8;
 
 export type GemmLibrary = 'onednn' | 'openblas';
@@ -68,7 +68,7 @@ interface Addon {
   attentionForward(q: F32, k: F32, v: F32, B: number, T: number, H: number, Dh: number, causal: boolean,
     keyMask: F32 | null, out: F32, probs: F32): void;
   attentionBackward(dout: F32, q: F32, k: F32, v: F32, probs: F32, B: number, T: number, H: number, Dh: number,
-    dq: F32, dk: F32, dv: F32): void;
+    dq: F32, dk: F32, dv: F32, causal: boolean): void;
   maskedScale(x: F32, mask: Uint8Array, scale: number, out: F32): void;
   adamStep(p: F32, g: F32, m: F32, v: F32, hyper: Float64Array): void;
   lambStep(p: F32, g: F32, m: F32, v: F32, hyper: Float64Array): void;
@@ -314,10 +314,10 @@ class NativeKernels implements Kernels {
   }
 
   attentionBackward(dout: FloatArray, q: FloatArray, k: FloatArray, v: FloatArray, probs: FloatArray,
-    B: number, T: number, H: number, Dh: number, dq: FloatArray, dk: FloatArray, dv: FloatArray): void {
+    B: number, T: number, H: number, Dh: number, dq: FloatArray, dk: FloatArray, dv: FloatArray, causal: boolean): void {
     if (isF32(dout) && isF32(q) && isF32(k) && isF32(v) && isF32(probs) && isF32(dq) && isF32(dk) && isF32(dv))
-      this.n.attentionBackward(dout, q, k, v, probs, B, T, H, Dh, dq, dk, dv);
-    else this.js.attentionBackward(dout, q, k, v, probs, B, T, H, Dh, dq, dk, dv);
+      this.n.attentionBackward(dout, q, k, v, probs, B, T, H, Dh, dq, dk, dv, causal);
+    else this.js.attentionBackward(dout, q, k, v, probs, B, T, H, Dh, dq, dk, dv, causal);
   }
 
   maskedScale(x: FloatArray, mask: Uint8Array, scale: number, out: FloatArray): void {

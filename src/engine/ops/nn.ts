@@ -172,7 +172,7 @@ export function attention(q: Tensor, kT: Tensor, v: Tensor, heads: number, causa
   return record('attention', out, [q, kT, v], (g) => {
     const dq = empty(q.shape, q.dtype), dk = empty(q.shape, q.dtype), dv = empty(q.shape, q.dtype);
     kn.attentionBackward(fvals(g), qv, kv, vv, probs.values as FloatArray, B, T, heads, Dh,
-      dq.values as FloatArray, dk.values as FloatArray, dv.values as FloatArray);
+      dq.values as FloatArray, dk.values as FloatArray, dv.values as FloatArray, causal);
     return [dq, dk, dv];
   });
 }
