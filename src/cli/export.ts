@@ -12,8 +12,8 @@ import { defaultCacheDir } from '../data/source.js';
 import { exportOnnx } from '../onnx/export.js';
 import { MAX_OPSET, MIN_OPSET } from '../onnx/graph.js';
 import { defaultMappingPath } from '../onnx/mapping.js';
-import { readCheckpoint } from '../train/checkpoint.js';
 import { exportWebPage, type WebExportResult } from '../serve/web/export.js';
+import { readCheckpoint } from '../train/checkpoint.js';
 import { loadTrainedModel, resolveCheckpoint } from '../train/load.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunData } from './train.js';
@@ -120,7 +120,7 @@ export function exportCommand(): Command {
           `${(r.bytes / 1e6).toFixed(1)} MB: ${r.files.join(', ')}); host it on any static server, e.g. cd ${r.out} && python3 -m http.server 8000`);
         return;
       }
-      if (o.titles !== undefined) throw new InvalidArgumentError('--titles: only with --web');
+      if (o.titles !== undefined) throw new InvalidArgumentError('--titles, --no-titles: only with --web');
       const r = exportModelFile({ model: resolve(String(o.model)), out: resolve(String(o.out)), signals: o.signals === true, opset: o.opset as number });
       console.log(`wrote ${r.onnx} (${r.kind}, ${(r.bytes / 1e6).toFixed(2)} MB)${r.mapping ? `, its teacher mapping ${r.mapping}` : ''}` +
         `${r.items ? `, and the item vocabulary ${r.items} (scores column i is itemKeys[i - 1]; column 0 is padding)` : ''}`);

@@ -37,6 +37,7 @@ interface Ort {
   InferenceSession: { create(model: Uint8Array, options: { executionProviders: string[] }): Promise<OrtSession> };
 }
 
+/** Where export.ts puts onnxruntime-web's bundle (ORT_FILES), relative to this script at lib/web/app.js. */
 const ORT_MODULE = '../../ort/ort.wasm.bundle.min.js';
 const TOP = 10;
 /** Most catalog entries listed at once; the search box finds the others. */

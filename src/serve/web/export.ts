@@ -34,7 +34,10 @@ export interface WebExportResult {
   bytes: number;
 }
 
-/** onnxruntime-web's files the page needs: the ESM bundle of its wasm backend and the WebAssembly binary. */
+/**
+ * onnxruntime-web's files the page needs, into ort/: the ESM bundle of its wasm backend (app.ts
+ * imports it as ORT_MODULE) and the WebAssembly binary it loads from beside itself.
+ */
 const ORT_FILES = [
   { from: 'ort.wasm.bundle.min.mjs', to: 'ort.wasm.bundle.min.js' }, // .js: every static host serves it as JavaScript
   { from: 'ort-wasm-simd-threaded.wasm', to: 'ort-wasm-simd-threaded.wasm' },
@@ -72,7 +75,7 @@ export function exportWebPage(o: WebExportOptions): WebExportResult {
       ...ORT_FILES.map((f): [string, Uint8Array] => [`ort/${f.to}`, readFileSync(join(dist, f.from))]),
       ['lib/top-k.js', compiled('../top-k.js')],
       ['lib/web/app.js', compiled('./app.js')],
-      ['index.html', Buffer.from(indexHtml({ name: `${rec.info.kind} ${basename(o.model)}`, items: rec.itemKeys.length }), 'utf8')],
+      ['index.html', Buffer.from(indexHtml({ name: `${rec.info.kind} ${basename(dirname(rec.info.checkpoint))}` }), 'utf8')],
     ];
     let bytes = 0;
     for (const [name, data] of files) {

@@ -4,7 +4,7 @@
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function indexHtml(o: { name: string; items: number }): string {
+export function indexHtml(o: { name: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -33,7 +33,7 @@ export function indexHtml(o: { name: string; items: number }): string {
 <body>
 <header>
   <h1>What next?</h1>
-  <p>${esc(o.name)}, ${o.items.toLocaleString('en')} items, running in this page (onnxruntime-web, WebAssembly): nothing leaves your browser.</p>
+  <p>Recommendations computed in this page (onnxruntime-web, WebAssembly): your clicks never leave your browser.</p>
   <p id="model"></p>
 </header>
 <div id="status" data-state="loading" role="status">loading ...</div>
