@@ -82,6 +82,25 @@ describe('buffer pool', () => {
     }
     assert.deepEqual(allocated, [1, 1, 0, 0, 0, 0, 0]);
   });
+
+  it('lets a class\'s exact-size buffers go once its sizes vary (no second copy beside the full-size one)', () => {
+    const cls = sizeClass(70001) * 4;
+    // a free exact-size buffer is dropped when the second size arrives
+    const b0 = pool.bytesPooled;
+    empty([70001]).dispose();
+    assert.equal(pool.bytesPooled - b0, 70001 * 4);
+    const t = empty([70003]);
+    assert.equal(pool.bytesPooled - b0, 0, 'the exact-size buffer left the pool');
+    t.dispose();
+    assert.equal(pool.bytesPooled - b0, cls, 'only the full-size buffer is pooled');
+    // one in use when the class starts varying is dropped when it comes back
+    const b1 = pool.bytesPooled;
+    const a = empty([90001]), b = empty([90002]);
+    a.dispose();
+    assert.equal(pool.bytesPooled - b1, 0, 'the exact-size buffer was not pooled');
+    b.dispose();
+    assert.equal(pool.bytesPooled - b1, sizeClass(90001) * 4);
+  });
 });
 
 describe('modules', () => {

@@ -37,7 +37,7 @@ export function sizeClass(n: number): number {
  * asked for and comes back uninitialised (callers write it fully). A class whose requests all have
  * one size gets buffers of exactly that size (no waste in steady-state training); once a class
  * sees a second size, new buffers are allocated at the class's full size so any later request of
- * the class fits.
+ * the class fits, and its exact-size buffers leave the pool (at once if free, else when released).
  */
 class BufferPool {
   private free = new Map<string, AnyArray[]>();
@@ -65,7 +65,13 @@ class BufferPool {
     }
     const seen = this.sizes.get(key);
     if (seen === undefined) this.sizes.set(key, n);
-    else if (seen !== n) this.sizes.set(key, -1);
+    else if (seen !== n && seen !== -1) {
+      // the class now varies: its exact-size buffers would sit beside the full-size ones (a second
+      // copy of a step's largest buffer, ~400 MB on ML-1M); drop them from the pool now and as
+      // they come back (release), so the garbage collector can take them
+      this.sizes.set(key, -1);
+      if (list) this.dropShort(list, cls);
+    }
     const length = this.sizes.get(key) === -1 ? cls : n;
     this.stats.allocated++;
     this.stats.allocatedBytes += length * (dtype === 'float64' ? 8 : 4);
@@ -77,11 +83,22 @@ class BufferPool {
     const dtype = dtypeOf(view);
     const buf = view.byteLength === view.buffer.byteLength ? view : viewOf(dtype, view.buffer);
     if (this.pooledBytes + buf.byteLength > this.capacityBytes) return;
-    const key = dtype + sizeClass(buf.length);
+    const cls = sizeClass(buf.length), key = dtype + cls;
+    if (buf.length < cls && this.sizes.get(key) === -1) return; // an exact-size buffer of a class that varies
     let list = this.free.get(key);
     if (!list) this.free.set(key, (list = []));
     list.push(buf);
     this.pooledBytes += buf.byteLength;
+  }
+
+  /** Removes the buffers shorter than `length` from a free list. */
+  private dropShort(list: AnyArray[], length: number): void {
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].length >= length) continue;
+      this.pooledBytes -= list[i].byteLength;
+      list[i] = list[list.length - 1];
+      list.pop();
+    }
   }
 
   /** Drops every pooled buffer (for the garbage collector to take). */
