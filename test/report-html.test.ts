@@ -261,6 +261,15 @@ describe('adarec report', () => {
     assert.ok(!existsSync(join(empty, 'report.html')));
   });
 
+  it('a file of an unexpected shape costs its section, not the page', () => {
+    const file = reportOf('odd-genotype', (d) => writeFileSync(join(d, 'search', 'genotype.json'), JSON.stringify({ operators: ['skip'], nodes: 2, cells: [['skip']] })));
+    const html = readFileSync(file, 'utf8');
+    const section = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
+    assert.match(section('cell'), /<p class="missing">could not be drawn: /);
+    assert.ok(!section('results').includes('class="missing"') && section('results').includes('<table id="results-table">'));
+    assert.ok(!section('curves').includes('class="missing"'));
+  });
+
   it('--help says what the page holds, and --out writes it elsewhere', () => {
     const r = adarec('report', '--help');
     assert.equal(r.code, 0);

@@ -17,6 +17,8 @@ import { meanFigures, type ModelFigures } from './measure.js';
 import { PROTOCOL_NOTE, baselineNote, type ReportRow } from './report.js';
 import { readStageRecord } from './stage.js';
 
+const KINDS: readonly ResultRowView['kind'][] = ['teacher', 'student', 'baseline'];
+
 /** The metrics the results table gives intervals for. */
 const INTERVAL_METRICS = ['hr@10', 'ndcg@10', 'mrr@10'] as const;
 
@@ -117,10 +119,10 @@ function rowView(r: { name: string; kind: ResultRowView['kind']; figures: ModelF
   const f = r.figures;
   const seedsOf = (m: string): number[] => perSeed ? perSeed.map((s) => s.full[m]) : m === 'ndcg@10' && seedNdcg10 ? seedNdcg10 : [];
   return {
-    name: r.name, kind: r.kind, stages: r.stages, seeds: perSeed?.length ?? seedNdcg10?.length ?? 1,
+    name: String(r.name), kind: KINDS.includes(r.kind) ? r.kind : 'baseline', stages: r.stages, seeds: perSeed?.length ?? seedNdcg10?.length ?? 1,
     full: Object.fromEntries(INTERVAL_METRICS.filter((m) => Number.isFinite(f.full[m])).map((m) => [m, estimate(f.full[m], seedsOf(m))])),
     sampled: f.sampled, params: f.params, nonEmbeddingParams: f.nonEmbeddingParams, macs: f.macs, latencyMs: f.latencyP50Ms,
-    ...(r.genotype ? { genotype: r.genotype } : {}),
+    ...(Array.isArray(r.genotype) ? { genotype: r.genotype.map(String) } : {}),
   };
 }
 

@@ -51,8 +51,10 @@ svg { max-width: 100%; height: auto; }
 .bar { display: inline-block; height: 10px; background: #4292c6; vertical-align: middle; }
 `;
 
-const f4 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4));
-const count = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : String(x));
+// a figure an older results.json lacks shows as a dash
+const fixed = (x: number | undefined, digits: number): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+const f4 = (x: number | undefined): string => fixed(x, 4);
+const count = (x: number): string => (!Number.isFinite(x) ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : String(x));
 const int = (x: number): string => x.toLocaleString('en-US');
 
 /** An SVG document inlined into the page: no XML declaration, its ids prefixed so that two pictures never share one. */
@@ -77,13 +79,14 @@ function estimateCell(e: Estimate | undefined): string {
 function resultsSection(r: ResultsView): string {
   const teacher = r.rows.find((x) => x.kind === 'teacher');
   const head = ['model', 'seeds', 'HR@10', 'NDCG@10', 'MRR@10', 'HR@5 (s)', 'NDCG@5 (s)', 'MRR@5 (s)', 'params', 'non-emb. params', 'MACs', 'p50 ms', 'speed-up', 'cell'];
+  const speedup = (ms: number): string => { const v = teacher ? teacher.latencyMs / ms : NaN; return Number.isFinite(v) ? `${v.toFixed(1)}x` : '—'; };
   const rows = r.rows.map((x) => {
     const link = x.stages.length > 0 ? `<a href="#curves-${esc(x.stages[0])}">${esc(x.name)}</a>` : esc(x.name);
     return `<tr class="${x.kind}"><td class="name">${link}</td><td>${x.seeds}</td>` +
       ['hr@10', 'ndcg@10', 'mrr@10'].map((m) => estimateCell(x.full[m])).join('') +
       ['hr@5', 'ndcg@5', 'mrr@5'].map((m) => `<td>${f4(x.sampled?.[m])}</td>`).join('') +
-      `<td>${count(x.params)}</td><td>${count(x.nonEmbeddingParams)}</td><td>${count(x.macs)}</td><td>${x.latencyMs.toFixed(2)}</td>` +
-      `<td>${teacher ? `${(teacher.latencyMs / x.latencyMs).toFixed(1)}x` : '—'}</td><td class="ops">${esc((x.genotype ?? []).join(', '))}</td></tr>`;
+      `<td>${count(x.params)}</td><td>${count(x.nonEmbeddingParams)}</td><td>${count(x.macs)}</td><td>${fixed(x.latencyMs, 2)}</td>` +
+      `<td>${speedup(x.latencyMs)}</td><td class="ops">${esc((x.genotype ?? []).join(', '))}</td></tr>`;
   });
   return (r.final ? '' : missing({ missing: 'results.json is not written yet (the run is in progress or stopped): the rows are the stages finished so far, one per stage and its seeds' })) +
     `<table id="results-table"><thead><tr>${head.map((h, i) => `<th${i === 0 ? ' class="name"' : ''}>${h}</th>`).join('')}</tr></thead>` +
@@ -142,6 +145,15 @@ function sectionBody(id: (typeof SECTIONS)[number][0], p: ReportPage): string {
   }
 }
 
+/** A section's body, or what kept it from being drawn (files of an unexpected shape): one bad file never costs the page. */
+function drawn(id: (typeof SECTIONS)[number][0], p: ReportPage): string {
+  try {
+    return sectionBody(id, p);
+  } catch (e) {
+    return missing({ missing: `could not be drawn: ${(e as Error).message}` });
+  }
+}
+
 /** The whole page. */
 export function reportHtml(p: ReportPage): string {
   const csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -160,7 +172,7 @@ export function reportHtml(p: ReportPage): string {
     `<ul class="status">${p.status.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>`,
     `<nav>${SECTIONS.map(([id, h]) => `<a href="#${id}">${h}</a>`).join('')}</nav></header>`,
     '<main>',
-    ...SECTIONS.map(([id, h]) => `<section id="${id}"><h2>${h}</h2>${sectionBody(id, p)}</section>`),
+    ...SECTIONS.map(([id, h]) => `<section id="${id}"><h2>${h}</h2>${drawn(id, p)}</section>`),
     '</main>',
     '</body>',
     '</html>',
