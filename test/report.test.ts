@@ -360,7 +360,7 @@ test('paretoFront and the tradeoff picture\'s front: the models no other beats o
   assert.equal(byClass(parseSvg(tradeoffSvg([pts[0]], { pareto: true })), 'pareto').length, 0, 'not for a single model');
 });
 
-test('lineChartSvg: a line per series, gaps for missing values, the best epoch ringed, distinct ticks', () => {
+test('lineChartSvg: a line per series, missing values left out, the best epoch ringed, distinct ticks', () => {
   const svg = lineChartSvg({
     title: 'validation ndcg@10', y: 'ndcg@10',
     series: [
