@@ -18,7 +18,8 @@
 // same files (so no orphan temporary file, no stale lock, no stage moved aside), every checkpoint's
 // tensors are bit-identical, and every JSON/JSONL file (results.json, stage.json, logs, configs,
 // candidates, alpha, genotype) is equal once wall-clock fields (seconds, latencies, dates) are
-// dropped and the two roots are written as <root>.
+// dropped and the two roots are written as <root>. report.html, drawn from those files with the
+// latencies, durations and the run's path in it, must be a whole page.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -385,6 +386,9 @@ export function compareRuns(ref: { out: string; cache: string }, got: { out: str
           count('report.md');
         } else if (f.endsWith('tradeoff.svg')) {
           count('tradeoff.svg (latency axis: not compared)');
+        } else if (f.endsWith('report.html')) {
+          if (!readFileSync(pb, 'utf8').endsWith('</html>\n')) problems.push(`${pb}: not a whole page`);
+          count('report.html (drawn from the files compared: checked whole)');
         } else {
           if (!readFileSync(pa).equals(readFileSync(pb))) problems.push(`${pb}: bytes differ`);
           count('other');

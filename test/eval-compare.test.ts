@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDifference, meanPerExample, pairedBootstrap, perExample } from '../src/eval/compare.js';
 import { summarize } from '../src/eval/metrics.js';
+import { meanInterval95, tQuantile975 } from '../src/eval/interval.js';
 import { Rng } from '../src/engine/index.js';
 
 describe('paired bootstrap', () => {
@@ -67,5 +68,30 @@ describe('paired bootstrap', () => {
 
   it('formats signed differences', () => {
     assert.equal(formatDifference({ metric: 'hr@10', difference: 0.01234, low: -0.004, high: 0.029, aAhead: 0.9 }), '+0.0123 [-0.0040, +0.0290]');
+  });
+});
+
+describe('the 95% interval of a mean over seeds (Student t)', () => {
+  it('t(0.975, df): the table, and beyond it within 1e-3 of the exact quantiles', () => {
+    assert.equal(tQuantile975(1), 12.706);
+    assert.equal(tQuantile975(4), 2.776);
+    assert.equal(tQuantile975(30), 2.042);
+    // exact: df 31 2.0395, 60 2.0003, 120 1.9799, 1000 1.9623
+    for (const [df, t] of [[31, 2.0395], [60, 2.0003], [120, 1.9799], [1000, 1.9623]]) assert.ok(Math.abs(tQuantile975(df) - t) < 1e-3, `df ${df}: ${tQuantile975(df)}`);
+    for (let df = 2; df < 200; df++) assert.ok(tQuantile975(df) < tQuantile975(df - 1), 'falls with df');
+    assert.throws(() => tQuantile975(0), /positive integer/);
+  });
+  it('mean ± t sd / sqrt(n); one value has no interval', () => {
+    const two = meanInterval95([0.1, 0.2]);
+    assert.ok(Math.abs(two.mean - 0.15) < 1e-12);
+    assert.ok(Math.abs(two.high! - two.mean - 12.706 * 0.05) < 1e-9, 'sd 0.0707, se 0.05');
+    assert.ok(Math.abs(two.mean - two.low! - (two.high! - two.mean)) < 1e-12, 'symmetric');
+    const five = meanInterval95([1, 2, 3, 4, 5]);
+    assert.ok(Math.abs(five.sd! - Math.sqrt(2.5)) < 1e-12);
+    assert.ok(Math.abs(five.high! - (3 + 2.776 * Math.sqrt(2.5) / Math.sqrt(5))) < 1e-9);
+    assert.deepEqual(meanInterval95([0.3]), { n: 1, mean: 0.3 });
+    assert.deepEqual(meanInterval95([0.2, 0.2]), { n: 2, mean: 0.2, sd: 0, low: 0.2, high: 0.2 });
+    assert.throws(() => meanInterval95([]), /no values/);
+    assert.throws(() => meanInterval95([0.1, NaN]), /non-finite/);
   });
 });

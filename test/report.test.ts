@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alphaHeatmapSvg, cellSvg, tradeoffSvg, type AlphaHistory, type CellPicture, type TradeoffPoint } from '../src/report/index.js';
+import { paretoFront } from '../src/report/charts.js';
+import { inlineSvg } from '../src/report/html.js';
+import { lineChartSvg } from '../src/report/line-chart.js';
 import { blues, logTicks, niceLinear, niceLogDomain } from '../src/report/svg.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -330,6 +333,80 @@ test('tradeoffSvg: log cost to the right, metric up, kinds by colour and shape, 
   assert.equal(byClass(tags, 'omitted').length, 0);
   assert.throws(() => tradeoffSvg([{ ...POINTS[0], kind: 'oracle' as 'teacher' }]), /unknown kind/);
   assert.equal(tradeoffSvg(POINTS), svg);
+});
+
+test('paretoFront and the tradeoff picture\'s front: the models no other beats on both cost and metric', () => {
+  const pts = [
+    { name: 'a', kind: 'baseline', params: 1000, macs: 1, metric: 0.1 },
+    { name: 'b', kind: 'student', params: 2000, macs: 1, metric: 0.3 },
+    { name: 'c', kind: 'baseline', params: 3000, macs: 1, metric: 0.2 }, // b is cheaper and better
+    { name: 'd', kind: 'teacher', params: 4000, macs: 1, metric: 0.5 },
+    { name: 'e', kind: 'baseline', params: 2000, macs: 1, metric: 0.3 }, // b's twin: one of them is on the front
+    { name: 'f', kind: 'baseline', params: 5000, macs: 1, metric: 0.5 }, // d is as good for less
+  ] satisfies TradeoffPoint[];
+  assert.deepEqual(paretoFront(pts, (p) => p.params, (p) => p.metric).map((p) => p.name), ['a', 'b', 'd']);
+  assert.deepEqual(paretoFront([], (p: TradeoffPoint) => p.params, (p) => p.metric), []);
+
+  const tags = parseSvg(tradeoffSvg(pts, { x: 'params', pareto: true }));
+  const marked = byClass(tags, 'point').filter((t) => t.attrs['data-pareto'] === '1').map((t) => t.attrs['data-name']);
+  assert.deepEqual(marked.sort(), ['a', 'b', 'd']);
+  const pos = new Map(byClass(tags, 'point').map((t) => [t.attrs['data-name'], t.attrs.transform.match(/[\d.]+/g)!.map(Number)]));
+  const [line] = byClass(tags, 'pareto');
+  // a staircase: from a, right to b's cost, up to b's metric, right to d's, up to d's, then right to the frame
+  const d = line.attrs.d;
+  const [ax, ay] = pos.get('a')!, [bx, by] = pos.get('b')!, [dx, dy] = pos.get('d')!;
+  assert.match(d, new RegExp(`^M${ax} ${ay} H${bx} V${by} H${dx} V${dy} H[\\d.]+$`));
+  assert.equal(byClass(parseSvg(tradeoffSvg(pts, { x: 'params' })), 'pareto').length, 0, 'only when asked');
+  assert.equal(byClass(parseSvg(tradeoffSvg([pts[0]], { pareto: true })), 'pareto').length, 0, 'not for a single model');
+});
+
+test('lineChartSvg: a line per series, missing values left out, the best epoch ringed, distinct ticks', () => {
+  const svg = lineChartSvg({
+    title: 'validation ndcg@10', y: 'ndcg@10',
+    series: [
+      { name: 'student', best: 3, points: [[1, 0.081], [2, 0.0825], [3, 0.084], [4, 0.0832]] },
+      { name: 'student-seed2', best: 2, points: [[1, 0.0805], [2, NaN], [3, 0.083]] },
+    ],
+  });
+  const tags = parseSvg(svg);
+  const series = byClass(tags, 'series');
+  assert.deepEqual(series.map((s) => [s.attrs['data-name'], s.attrs['data-points']]), [['student', '4'], ['student-seed2', '2']]);
+  const lines = tags.filter((t) => t.name === 'polyline').map((t) => t.attrs.points.split(' ').map((p) => p.split(',').map(Number)));
+  assert.equal(lines[0].length, 4);
+  for (let i = 1; i < 4; i++) assert.ok(lines[0][i][0] > lines[0][i - 1][0], 'epochs go right');
+  assert.ok(lines[0][2][1] < lines[0][0][1], 'a larger value is higher');
+  // student's ring is on its epoch-3 point; seed 2's best epoch has no value, so no ring
+  const rings = byClass(tags, 'best');
+  assert.equal(rings.length, 1);
+  assert.deepEqual([Number(rings[0].attrs.cx), Number(rings[0].attrs.cy)], lines[0][2]);
+  assert.match(unescape(rings[0].text), /student: best epoch 3, 0\.084/);
+  const yTicks = byClass(tags, 'tick').filter((t) => t.attrs.class === 'tick y').map((t) => t.text);
+  assert.ok(yTicks.length >= 3);
+  assert.equal(new Set(yTicks).size, yTicks.length, `distinct y tick labels: ${yTicks}`);
+  const xTicks = byClass(tags, 'tick').filter((t) => t.attrs.class === 'tick x').map((t) => Number(t.text));
+  assert.equal(xTicks[0], 1);
+  assert.equal(xTicks[xTicks.length - 1], 4);
+  assert.equal(lineChartSvg({ title: 'validation ndcg@10', y: 'ndcg@10', series: [] }).includes('no values recorded yet'), true);
+  // many series: the legend takes more rows and the chart grows, the plot keeps its height
+  const many = parseSvg(lineChartSvg({ title: 't', y: 'loss', series: Array.from({ length: 8 }, (_, i) => ({ name: `random-search-candidate-${i + 1}`, points: [[1, i], [2, i + 1]] as [number, number][] })) }));
+  const one = parseSvg(lineChartSvg({ title: 't', y: 'loss', series: [{ name: 'a', points: [[1, 0], [2, 1]] }] }));
+  assert.ok(Number(many[0].attrs.height) > Number(one[0].attrs.height) + 28);
+  assert.equal(svg, lineChartSvg({
+    title: 'validation ndcg@10', y: 'ndcg@10',
+    series: [{ name: 'student', best: 3, points: [[1, 0.081], [2, 0.0825], [3, 0.084], [4, 0.0832]] }, { name: 'student-seed2', best: 2, points: [[1, 0.0805], [2, NaN], [3, 0.083]] }],
+  }), 'deterministic');
+});
+
+test('inlineSvg: no XML declaration, and ids (with their references) made unique per picture', () => {
+  const svg = alphaHeatmapSvg(history(3));
+  assert.ok(svg.includes('id="alpha-scale"') && svg.includes('url(#alpha-scale)'));
+  const a = inlineSvg(svg, 'p1'), b = inlineSvg(svg, 'p2');
+  assert.ok(a.startsWith('<svg '));
+  assert.ok(a.includes('id="p1-alpha-scale"') && a.includes('url(#p1-alpha-scale)') && !a.includes('url(#alpha-scale)'));
+  assert.ok(b.includes('id="p2-alpha-scale"'));
+  const cell = inlineSvg(cellSvg(CELL), 'c');
+  const ids = [...cell.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+  for (const ref of cell.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(ref[1]), `${ref[1]} is defined`);
 });
 
 test('the three pictures written to a run folder', () => {

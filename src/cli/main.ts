@@ -9,6 +9,7 @@ import { runCommand, searchCommand } from './run.js';
 import { exportCommand } from './export.js';
 import { serveCommand } from './serve.js';
 import { profileOpsCommand } from './profile-ops.js';
+import { reportCommand } from './report.js';
 import { DataError } from '../data/errors.js';
 import { setBackend } from '../engine/index.js';
 
@@ -43,6 +44,7 @@ program.addCommand(dataCommand());
 program.addCommand(trainCommand());
 program.addCommand(evalCommand());
 program.addCommand(searchCommand());
+program.addCommand(reportCommand());
 program.addCommand(exportCommand());
 program.addCommand(serveCommand());
 program.addCommand(profileOpsCommand());

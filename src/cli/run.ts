@@ -31,8 +31,9 @@ export function runCommand(): Command {
     .option('--seed <n>', 'seed of every stage', (v) => Number(v))
     .option('--seeds <n>', 'finetune seeds: train the student and each baseline n times and report means (seeds)', positiveInt))
     .addHelpText('after', '\nStages write to <out>/teacher, search, student, scratch, kd, random-<i>, random-any-<i>, random-search,\n' +
-      'random-search-student; the table goes to <out>/report.md with\n' +
-      'cell.svg, alpha.svg and tradeoff.svg beside it. Interrupt with Ctrl-C and run the same command to continue.\n\n' +
+      'random-search-student; at the end <out>/report.html shows every table and figure in one offline page\n' +
+      '(adarec report <out> draws it for a run still going), and report.md holds the table with cell.svg, alpha.svg\n' +
+      'and tradeoff.svg beside it. Interrupt with Ctrl-C and run the same command to continue.\n\n' +
       'Examples:\n  adarec run                                  # the synthetic default, a few minutes\n' +
       '  adarec run --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5 --out runs/ml100k\n' +
       '  adarec run --config run.json --teacher sasrec --mode paper')
@@ -49,7 +50,7 @@ export function runCommand(): Command {
       if (o.seeds !== undefined) base.seeds = o.seeds;
       const config = o.config ? parseRunConfig(base, String(o.config)) : parseRunConfig(base, 'command-line options');
       const { data } = await loadData(o.data, o);
-      writeRunData(resolve(o.out), o, data.manifest.key); // every stage folder opens in adarec eval
+      writeRunData(resolve(o.out), o, data); // every stage folder opens in adarec eval; the report shows its statistics
       const controller = abortOnSigint('the run');
       await runPipeline({
         config, outDir: resolve(o.out), signal: controller.signal,

@@ -3,15 +3,21 @@ import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { MODEL_KINDS, parseTrainConfig, train, type TrainConfig } from '../train/index.js';
+import { datasetStats, type DatasetStats } from '../data/stats.js';
+import type { PreparedData } from '../data/prepare.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/config-file.js';
 import { addDataOptions, loadData, positiveInt, presetProtocol } from './data.js';
 
-/** What a run folder records about its data, so that `adarec eval --run` reloads the same split. */
+/**
+ * What a run folder records about its data, so that `adarec eval --run` reloads the same split,
+ * and the prepared data's statistics for `adarec report` (absent in folders written before).
+ */
 export interface RunData {
   source: string;
   options: Record<string, unknown>;
   manifestKey: string;
+  stats?: DatasetStats;
 }
 
 function configFromOptions(o: Record<string, unknown>): unknown {
@@ -80,7 +86,7 @@ export function trainCommand(): Command {
         config, outDir, resume: o.resume === true, signal: controller.signal,
         data: { dataset: data.dataset, split: data.split, negatives: data.negatives, manifestHash: data.manifest.key },
       });
-      writeRunData(outDir, o, data.manifest.key);
+      writeRunData(outDir, o, data);
       console.log(`best epoch ${result.bestEpoch}; test ${formatMetrics(result.testMetrics)}`);
     });
 }
@@ -94,10 +100,11 @@ function dataOptions(o: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Writes <dir>/data.json: where the data came from and how it was read, so that `adarec eval` can
- * prepare the same data again (a run of adarec train, or of adarec run for all its stage folders).
+ * prepare the same data again (a run of adarec train, or of adarec run for all its stage folders),
+ * and the prepared data's statistics (what `adarec data stats` prints), which the HTML report shows.
  */
-export function writeRunData(dir: string, o: Record<string, unknown>, manifestKey: string): void {
-  const runData: RunData = { source: String(o.data), options: dataOptions(o), manifestKey };
+export function writeRunData(dir: string, o: Record<string, unknown>, data: PreparedData): void {
+  const runData: RunData = { source: String(o.data), options: dataOptions(o), manifestKey: data.manifest.key, stats: datasetStats(data.dataset, 10, data.manifest.order) };
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, 'data.json'), [Buffer.from(JSON.stringify(runData, null, 2) + '\n')]);
 }

@@ -1,6 +1,7 @@
 // The run's report: the results table (printed, report.md, results.json) and the pictures
 // (cell.svg: the searched cell; alpha.svg: alpha over the search epochs; tradeoff.svg: accuracy vs
-// cost of teacher, baselines and student).
+// cost of teacher, baselines and student). report.html is read back from the run folder by
+// run-folder.ts, so that `adarec report` draws the same page for any run, finished or not.
 import { join } from 'node:path';
 import { cellEdges } from '../models/adarec/cell.js';
 import type { Genotype } from '../models/adarec/genotype.js';
@@ -23,6 +24,8 @@ export interface ReportRow {
   genotype?: string[];
   /** Each finetune seed's NDCG@10 when the figures are means over seeds. */
   seedNdcg10?: number[];
+  /** The stage folders of its seeds, first seed first (their stage.json holds each seed's figures; runs before report.html lack it). */
+  stages?: string[];
   /** The random search's budget and choice (its candidates in random-search/candidates.json). */
   randomSearch?: { candidates: number; epochsEach: number; searchEpochs: number; chosen: number; metric: string; validation: number | null; seconds: number; searchSeconds: number | null };
 }
@@ -70,8 +73,8 @@ export function summaryTable(rows: readonly ReportRow[], teacher: ReportRow, wid
   return [line(head), ...body.map(line)].join('\n');
 }
 
-/** What the random baselines are, for the rows the table has. */
-function randomNote(rows: readonly ReportRow[]): string {
+/** What the random baselines are, for the rows the table has (null: none). */
+export function baselineNote(rows: readonly ReportRow[]): string | null {
   const notes: string[] = [];
   if (rows.some((r) => r.baseline === 'random-cost-matched'))
     notes.push('random genotype (cost-matched): operator parameters within 25% of the searched cell\'s (or the closest drawn)');
@@ -82,16 +85,22 @@ function randomNote(rows: readonly ReportRow[]): string {
   if (rs) notes.push(`random search: ${rs.candidates} genotypes from the whole space trained ${rs.epochsEach} epochs each ` +
     `(${rs.candidates * rs.epochsEach} epochs, ${formatSeconds(rs.seconds)}; the search: ${rs.searchEpochs} epochs${rs.searchSeconds === null ? '' : `, ${formatSeconds(rs.searchSeconds)}`}), ` +
     `the best on validation ${rs.metric} (candidate ${rs.chosen}) finetuned as the student`);
-  return notes.length ? ` Baselines: ${notes.join('; ')}; each random genotype is shared by all cells.` : '';
+  return notes.length ? `Baselines: ${notes.join('; ')}; each random genotype is shared by all cells.` : null;
 }
 
-function seedNote(rows: readonly ReportRow[]): string {
+function seedNote(rows: readonly ReportRow[]): string | null {
   const n = rows.find((r) => r.seedNdcg10)?.seedNdcg10?.length;
-  return n ? ` Students and baselines: means over ${n} finetune seeds (NDCG@10 ± its standard deviation over seeds; per seed in results.json).` : '';
+  return n ? `Students and baselines: means over ${n} finetune seeds (NDCG@10 ± its standard deviation over seeds; per seed in results.json).` : null;
 }
 
-export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow; latencyCheck?: LatencyCheck },
-  log: (line: string) => void): void {
+/** The sentences every results table of a run shares: the protocols and what latency is. */
+export const PROTOCOL_NOTE = '(s) = sampled protocol (target among the fixed negatives); the others rank all items. Latency: scoring one sequence, last position, batch 1.';
+
+/**
+ * Writes report.md, results.json and the pictures; returns the terminal's summary (the caller
+ * prints it once report.html is written too).
+ */
+export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Genotype; alpha: AlphaHistory; teacher: ReportRow; latencyCheck?: LatencyCheck }): string {
   const table = resultsTable(r.rows, r.teacher);
   const write = (name: string, text: string): void => writeFileAtomic(join(outDir, name), [Buffer.from(text, 'utf8')]);
   const edges = cellEdges(r.genotype.nodes);
@@ -106,12 +115,12 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
   write('alpha.svg', alphaHeatmapSvg({ ops: r.alpha.operators, edges: r.alpha.edges, epochs: r.alpha.epochs, entropy: r.alpha.entropy }));
   write('tradeoff.svg', tradeoffSvg(r.rows.map((row) => ({
     name: row.name, kind: row.kind, params: row.figures.params, macs: row.figures.macs, latencyMs: row.figures.latencyP50Ms, metric: row.figures.full['ndcg@10'],
-  })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)' }));
+  })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)', pareto: true }));
   const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
-  write('report.md', `# AdaRec run\n\n${table}\n\n(s) = sampled protocol (target among the fixed negatives); the others rank all items. ` +
-    `Latency: scoring one sequence, last position, batch 1.${seedNote(r.rows)}${randomNote(r.rows)}\n\n` +
+  write('report.md', `# AdaRec run\n\n${table}\n\n${[PROTOCOL_NOTE, seedNote(r.rows), baselineNote(r.rows)].filter((n) => n !== null).join(' ')}\n\n` +
     `${r.latencyCheck ? `## Latency budget\n\nThe searched student (random weights), timed in the serving path on this machine: ${describeLatencyCheck(r.latencyCheck)}.\n\n` : ''}` +
     `## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
   write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype, ...(r.latencyCheck ? { latencyCheck: r.latencyCheck } : {}) }, null, 2) + '\n');
-  log(`\n${summaryTable(r.rows, r.teacher)}\n\nreport: ${join(outDir, 'report.md')} \n(the full table, with the sampled protocol's metrics; pictures: cell.svg, alpha.svg, tradeoff.svg)`);
+  return `\n${summaryTable(r.rows, r.teacher)}\n\nreport: ${join(outDir, 'report.html')} (open it in a browser: every figure, offline)\n` +
+    `and ${join(outDir, 'report.md')} (the full table, with the sampled protocol's metrics; pictures: cell.svg, alpha.svg, tradeoff.svg)`;
 }

@@ -3,7 +3,7 @@
 //   teacher/  search/  student/  scratch/  kd/  random-<i>/ (cost-matched)  random-any-<i>/
 //   random-search/ (candidate-<i>/, candidates.json)  random-search-student/
 //   search-no-<term>/ student-no-<term>/  search-paper/ student-paper/
-//   report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
+//   report.html  report.md  results.json  cell.svg  alpha.svg  tradeoff.svg
 //   (a latency-priced search without a table: ops-latency/ first, this machine's operator latencies)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import type { RunConfig } from './config.js';
 import { meanFigures, measureModel, type ModelFigures, type SeededFigures } from './measure.js';
 import { candidateConfig, randomSearchBudget, runRandomSearch } from './random-search.js';
 import { writeReport, type ReportRow } from './report.js';
+import { writeHtmlReport } from './run-folder.js';
 import { lockRunFolder, runStage, stageKey } from './stage.js';
 import { predictLatency, readLatencyTable, writeLatencyTable, type LatencyTable } from '../eval/latency-table.js';
 import { profileOperators } from '../serve/profile-ops.js';
@@ -106,13 +107,14 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
    * A student or baseline, trained `config.seeds` times (the first seed in `name`/, the others in
    * `name`-seed<k>/): the figures are the means, with the per-seed NDCG@10.
    */
-  const trainSeeds = async (name: string, cfg: TrainConfig, keyOf: (cfg: TrainConfig) => string): Promise<SeededFigures> => {
-    const runs: ModelFigures[] = [];
+  const trainSeeds = async (name: string, cfg: TrainConfig, keyOf: (cfg: TrainConfig) => string): Promise<SeededFigures & { stages: string[] }> => {
+    const runs: ModelFigures[] = [], stages: string[] = [];
     for (let s = 0; s < config.seeds; s++) {
       const seeded = { ...cfg, seed: cfg.seed + s };
-      runs.push((await trainStage(s === 0 ? name : `${name}-seed${seeded.seed}`, keyOf(seeded), seeded)).figures);
+      stages.push(s === 0 ? name : `${name}-seed${seeded.seed}`);
+      runs.push((await trainStage(stages[s], keyOf(seeded), seeded)).figures);
     }
-    return meanFigures(runs);
+    return { ...meanFigures(runs), stages };
   };
 
   // 1. teacher
@@ -151,7 +153,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
 
   // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
   // (`from.convNorm`: the norm of the search it comes from, when not the main search's; 'batch' is left out, as older configs had it)
-  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures> => {
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures & { stages: string[] }> => {
     const convNorm = from.convNorm ?? searchConvNorm(searchConfig);
     const cfg = parseTrainConfig({
       model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
@@ -173,7 +175,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   }
   const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key });
   const rows: ReportRow[] = [
-    { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures },
+    { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures, stages: ['teacher'] },
     { name: 'AdaRec student', kind: 'student', ...student, genotype: main.result.genotype.cells[0] },
   ];
 
@@ -240,6 +242,8 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
 
   // 5. report
   const alpha = JSON.parse(readFileSync(join(outDir, 'search', 'alpha.json'), 'utf8'));
-  writeReport(outDir, { rows, genotype: main.result.genotype, alpha, teacher: rows[0], ...(latencyCheck ? { latencyCheck } : {}) }, log);
+  const summary = writeReport(outDir, { rows, genotype: main.result.genotype, alpha, teacher: rows[0], ...(latencyCheck ? { latencyCheck } : {}) });
+  writeHtmlReport(outDir);
+  log(summary);
   return { rows, genotype: main.result.genotype, ...(latencyCheck ? { latencyCheck } : {}) };
 }

@@ -35,7 +35,7 @@ export interface StageContext {
   resume: boolean;
 }
 
-interface StageRecord<T> { key: string; seconds: number; result: T; sha256?: string }
+export interface StageRecord<T> { key: string; seconds: number; result: T; sha256?: string }
 
 const recordChecksum = (r: StageRecord<unknown>): string =>
   createHash('sha256').update(JSON.stringify({ key: r.key, seconds: r.seconds, result: r.result })).digest('hex');
@@ -45,7 +45,7 @@ const recordChecksum = (r: StageRecord<unknown>): string =>
  * byte would otherwise put a wrong figure in the report; the stage is finished again instead, from
  * its checkpoints). Records written before the checksum are taken as they are.
  */
-function readRecord<T>(path: string, log: (line: string) => void): StageRecord<T> | null {
+export function readStageRecord<T>(path: string, log: (line: string) => void): StageRecord<T> | null {
   if (!existsSync(path)) return null;
   const r = readJson<StageRecord<T>>(path);
   if (r && typeof r === 'object' && typeof r.key === 'string' && (r.sha256 === undefined || r.sha256 === recordChecksum(r))) return r;
@@ -56,7 +56,7 @@ function readRecord<T>(path: string, log: (line: string) => void): StageRecord<T
 export async function runStage<T>(root: string, name: string, key: string, log: (line: string) => void,
   run: (ctx: StageContext) => Promise<T>): Promise<T> {
   const dir = join(root, name);
-  const done = readRecord<T>(join(dir, 'stage.json'), log);
+  const done = readStageRecord<T>(join(dir, 'stage.json'), log);
   if (done && done.key === key) {
     log(`[${name}] up to date (key ${key}): skipped`);
     return done.result;

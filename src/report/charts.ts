@@ -182,6 +182,19 @@ export interface TradeoffOptions {
   /** The metric's name for the y axis (default NDCG@10). */
   y?: string;
   title?: string;
+  /** Draw the Pareto front (two or more points): the best metric reachable at each cost, a dashed step line, its points marked. */
+  pareto?: boolean;
+}
+
+/**
+ * The points no other point dominates (another has a cost no higher and a metric no lower, one of
+ * them strictly), in ascending cost: the models worth their cost.
+ */
+export function paretoFront<P>(points: readonly P[], cost: (p: P) => number, metric: (p: P) => number): P[] {
+  const front = points.filter((p) => !points.some((q) => q !== p && cost(q) <= cost(p) && metric(q) >= metric(p) && (cost(q) < cost(p) || metric(q) > metric(p))));
+  // equal points do not dominate each other: keep the first of each
+  const unique = front.filter((p, i) => front.findIndex((q) => cost(q) === cost(p) && metric(q) === metric(p)) === i);
+  return unique.sort((a, b) => cost(a) - cost(b));
 }
 
 const COST_NAME: Readonly<Record<CostAxis, string>> = { macs: 'MACs', params: 'parameters', latencyMs: 'latency (ms)' };
@@ -269,13 +282,24 @@ export function tradeoffSvg(all: TradeoffPoint[], o: TradeoffOptions = {}): stri
   body.push(text((plot.x0 + plot.x1) / 2, plot.y1 + 40, xLabel, { class: 'x-label', 'text-anchor': 'middle', 'font-size': 11 }));
   body.push(text(0, 0, yName, { class: 'y-label', transform: `translate(${fmt(22)} ${fmt((plot.y0 + plot.y1) / 2)}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 11 }));
 
+  // The Pareto front under the points: from each front point right to the next one's cost, then up.
+  const front = o.pareto && points.length > 1 ? paretoFront(points, cost, (p) => p.metric) : [];
+  if (front.length > 0) {
+    let d = `M${fmt(sx(cost(front[0])))} ${fmt(sy(front[0].metric))}`;
+    for (const p of front.slice(1)) d += ` H${fmt(sx(cost(p)))} V${fmt(sy(p.metric))}`;
+    d += ` H${fmt(plot.x1)}`;
+    body.push(el('path', { class: 'pareto', d, fill: 'none', stroke: '#0072b2', 'stroke-opacity': 0.5, 'stroke-width': 1.5, 'stroke-dasharray': '6 4' }));
+  }
+
   // Points (deterministic order: by cost, then metric, then name), then their labels.
   const order = points.map((p, i) => ({ p, i, x: sx(cost(p)), y: sy(p.metric) }))
     .sort((a, b) => a.x - b.x || b.y - a.y || (a.p.name < b.p.name ? -1 : a.p.name > b.p.name ? 1 : 0) || a.i - b.i);
   const taken: Box[] = order.map((q) => ({ x0: q.x - 8, y0: q.y - 8, x1: q.x + 8, y1: q.y + 8 }));
   const marks: string[] = [], labels: string[] = [];
   for (const q of order) {
-    marks.push(el('g', { class: `point ${q.p.kind}`, 'data-name': q.p.name, 'data-kind': q.p.kind, transform: `translate(${fmt(q.x)} ${fmt(q.y)})` }, marker(q.p.kind)));
+    const onFront = front.includes(q.p);
+    marks.push(el('g', { class: `point ${q.p.kind}`, 'data-name': q.p.name, 'data-kind': q.p.kind, 'data-pareto': onFront ? '1' : undefined, transform: `translate(${fmt(q.x)} ${fmt(q.y)})` },
+      marker(q.p.kind) + el('title', {}, esc(`${q.p.name}: ${yName} ${Number(q.p.metric.toPrecision(4))}, ${COST_NAME[axis]} ${Number(cost(q.p).toPrecision(4))}${onFront ? ' (Pareto front)' : ''}`))));
     const lw = textWidth(q.p.name, 11), lh = 12;
     // candidate anchors: right, left, above, below, then diagonals; first one free and inside wins
     const candidates: { dx: number; dy: number; anchor: 'start' | 'end' | 'middle' }[] = [
@@ -299,9 +323,12 @@ export function tradeoffSvg(all: TradeoffPoint[], o: TradeoffOptions = {}): stri
   // Legend: the kinds present, in a fixed order.
   const present = KINDS.filter((k) => points.some((p) => p.kind === k));
   const lx = plot.x1 + 28;
+  const rows = present.length + (front.length > 0 ? 1 : 0);
   body.push(el('g', { class: 'legend' }, [
-    el('rect', { x: lx - 12, y: plot.y0 - 8, width: 120, height: 16 + present.length * 22, fill: '#fff', stroke: '#ccc' }),
+    el('rect', { x: lx - 12, y: plot.y0 - 8, width: 120, height: 16 + rows * 22, fill: '#fff', stroke: '#ccc' }),
     ...present.map((k, i) => el('g', { transform: `translate(${fmt(lx)} ${fmt(plot.y0 + 8 + i * 22)})` }, marker(k) + text(14, 0, k, { dy: '0.35em', 'font-size': 11 }))),
+    ...(front.length > 0 ? [el('g', { transform: `translate(${fmt(lx)} ${fmt(plot.y0 + 8 + present.length * 22)})` },
+      el('line', { x1: -7, y1: 0, x2: 7, y2: 0, stroke: '#0072b2', 'stroke-opacity': 0.5, 'stroke-width': 1.5, 'stroke-dasharray': '4 2' }) + text(14, 0, 'Pareto front', { dy: '0.35em', 'font-size': 11 }))] : []),
   ].join('')));
 
   return svgDocument({ width: W, height: H, title, body });
