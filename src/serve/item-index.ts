@@ -22,7 +22,7 @@ const LIMIT = 2 ** 60;
 const SLACK = 2 ** -20;
 
 /** The exact score of `item` for hidden state h: the float32 rounding of the float64 sum, in c order. */
-export function exactScore(h: ArrayLike<number>, weight: Float32Array, bias: Float32Array | null, V: number, item: number): number {
+function exactScore(h: ArrayLike<number>, weight: Float32Array, bias: Float32Array | null, V: number, item: number): number {
   let s = 0;
   for (let c = 0; c < h.length; c++) s += h[c] * weight[c * V + item];
   if (bias) s += bias[item];

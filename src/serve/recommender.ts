@@ -89,9 +89,8 @@ export class Recommender implements SessionHost {
   readonly sessions: SessionStore | null;
   /** Last-position scoring: the receptive-field crop where the model allows it (fast-score.ts), same results as scoreLast. */
   private readonly scorer: LastPositionScorer;
-  /** The large-catalog top-k (null below itemIndexFrom, or for a model it cannot index), and the hidden states it reads. */
-  readonly itemIndex: ItemIndex | null = null;
-  private readonly hiddenOf: LastPositionScorer | null = null;
+  /** The large-catalog top-k and the last hidden states [B, width] it reads (null below itemIndexFrom, or for a model it cannot index). */
+  private readonly large: { index: ItemIndex; hidden: LastPositionScorer; width: number } | null = null;
 
   constructor(readonly model: SequentialRecommender, readonly config: TrainConfig, readonly itemKeys: readonly string[],
     readonly info: ModelInfo, o: RecommenderOptions = {}) {
@@ -103,8 +102,10 @@ export class Recommender implements SessionHost {
     this.scorer = fastScorer(model);
     if (model instanceof NextItemModel && itemKeys.length >= (o.itemIndexFrom ?? ITEM_INDEX_FROM)) {
       const { weight, bias, inFeatures } = model.output;
-      this.itemIndex = ItemIndex.build(weight.values as Float32Array, (bias?.values as Float32Array | undefined) ?? null, inFeatures, model.vocabSize);
-      if (this.itemIndex) this.hiddenOf = fastHidden(model);
+      const w = weight.values, b = bias?.values ?? null;
+      const index = w instanceof Float32Array && (b === null || b instanceof Float32Array)
+        ? ItemIndex.build(w, b, inFeatures, model.vocabSize) : null;
+      if (index) this.large = { index, hidden: fastHidden(model), width: inFeatures };
     }
     this.sessions = o.sessionBytes ? new SessionStore(this, o.sessionBytes) : null;
   }
@@ -131,6 +132,11 @@ export class Recommender implements SessionHost {
       loadedAt: new Date().toISOString(),
     };
     return new Recommender(trained.model, trained.config, keys.itemKeys, info, o);
+  }
+
+  /** The item index top-k goes through (null: every item is scored). */
+  get itemIndex(): ItemIndex | null {
+    return this.large?.index ?? null;
   }
 
   get maxLength(): number {
@@ -188,9 +194,9 @@ export class Recommender implements SessionHost {
       if (bad.length) throw new UnknownItemsError(bad.flatMap((b) => b.items), bad);
     }
     const exclude = (b: number): Set<number> | undefined => (requests[b].excludeSeen ? new Set(encoded[b].ids) : undefined);
-    if (this.itemIndex && this.hiddenOf) {
-      const index = this.itemIndex, C = (this.model as NextItemModel).output.inFeatures;
-      const hidden = this.lastRows(encoded.map((e) => e.ids), this.hiddenOf, C);
+    if (this.large) {
+      const { index, hidden: scorer, width: C } = this.large;
+      const hidden = this.lastRows(encoded.map((e) => e.ids), scorer, C);
       return requests.map((r, b) => ({
         items: this.recommendations(index.topK(hidden.subarray(b * C, (b + 1) * C), r.k, exclude(b))),
         unknown: encoded[b].unknown,
