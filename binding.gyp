@@ -23,7 +23,8 @@
         "native/norm.cc",
         "native/loss.cc",
         "native/attention.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/scan.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -5,7 +5,8 @@
 // receptive-field crop (src/serve/fast-score.ts) and one new event through a session's stream
 // (src/serve/stream.ts); PyTorch (bench/torch_infer.py, 1 thread like us): logits at every
 // position then the last (the reference code) and the last position only. Ends with the batch-1
-// p50 of our fastest exact windowed path for each model.
+// p50 of our fastest exact windowed path for each model, then times a batch-1 top-10 of a hidden-64
+// student over 1M items, brute force against the item index (bench/large-catalog.ts).
 import { fileURLToPath } from 'node:url';
 import { Rng, backendName, keep, noGrad, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import { padBatch } from '../src/eval/scorer.js';
@@ -16,6 +17,7 @@ import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
 import { fastScorer } from '../src/serve/fast-score.js';
 import { receptiveField } from '../src/serve/receptive-field.js';
 import { StreamPlan, type StreamSession } from '../src/serve/stream.js';
+import { benchLargeCatalog } from './large-catalog.js';
 import { ML100K_STUDENT } from './model-config.js';
 import { ml100kTrainingSequences } from './ml100k.js';
 import { TorchProcess, percentile } from './torch-process.js';
@@ -156,3 +158,5 @@ for (const name of ['teacher', 'student'] as const) {
 }
 console.log(`\nteacher p50 batch1: ${p50(best.teacher, 1).toFixed(3)} ms`);
 console.log(`student p50 batch1: ${p50(best.student, 1).toFixed(3)} ms`);
+
+await benchLargeCatalog();

@@ -7,7 +7,7 @@
 namespace {
 
 // Bump when any exported function's signature changes, together with NATIVE_ABI in native.ts.
-constexpr int32_t kAbi = 2;
+constexpr int32_t kAbi = 3;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value ex = exports;
@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   adarec::registerLoss(env, ex);
   adarec::registerAttention(env, ex);
   adarec::registerOptim(env, ex);
+  adarec::registerScan(env, ex);
   exports.Set("abi", Napi::Number::New(env, kAbi));
   return exports;
 }

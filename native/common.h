@@ -80,6 +80,9 @@ struct Args {
   int32_t* i32(size_t i, size_t* len) {
     return static_cast<int32_t*>(typed(i, napi_int32_array, len, "expected an Int32Array"));
   }
+  int8_t* i8(size_t i, size_t* len) {
+    return static_cast<int8_t*>(typed(i, napi_int8_array, len, "expected an Int8Array"));
+  }
   uint8_t* u8(size_t i, size_t* len) {
     return static_cast<uint8_t*>(typed(i, napi_uint8_array, len, "expected a Uint8Array"));
   }
@@ -337,6 +340,7 @@ void registerStrided(napi_env env, napi_value exports);
 void registerRows(napi_env env, napi_value exports);
 void registerNorm(napi_env env, napi_value exports);
 void registerLoss(napi_env env, napi_value exports);
+void registerScan(napi_env env, napi_value exports);
 void registerAttention(napi_env env, napi_value exports);
 void registerOptim(napi_env env, napi_value exports);
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { JsKernels } from '../src/engine/backend/js.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/engine/backend/kernels.js';
-import type { FloatArray, Kernels, UnaryOp } from '../src/engine/backend/kernels.js';
+import type { FloatArray, Kernels, QuantizedItems, QuantizedQuery, UnaryOp } from '../src/engine/backend/kernels.js';
 import { loadNativeKernels, nativeInfo, setNativeGemm, setNativeThreads } from '../src/engine/backend/native.js';
 import { engineThreads } from '../src/engine/backend/threads.js';
 import { assertClose, lcg, randomArray } from './helpers.js';
@@ -69,6 +69,28 @@ const contiguous = (shape: readonly number[]): number[] => {
 };
 const span = (shape: readonly number[], strides: readonly number[]): number =>
   shape.some((s) => s === 0) ? 0 : 1 + shape.reduce((a, s, d) => a + (s - 1) * strides[d], 0);
+
+interface ScanCase { items: QuantizedItems; query: QuantizedQuery }
+/** Random int8 rows (a partial last group), blocks some of which the bound skips, 10% of rows excluded. */
+function scanCase(rows: number, groups: number, blockRows: number, k: number): ScanCase {
+  const r = lcg(next()), padded = Math.ceil(rows / 16) * 16, blocks = Math.ceil(rows / blockRows);
+  const int8 = (n: number): Int8Array => Int8Array.from({ length: n }, () => Math.floor(r() * 255) - 127);
+  const items = int8(padded * groups * 4);
+  for (let row = rows; row < padded; row++) for (let g = 0; g < groups; g++) items.fill(0, ((row >> 4) * groups + g) * 64 + (row & 15) * 4, ((row >> 4) * groups + g) * 64 + (row & 15) * 4 + 4);
+  return {
+    items: {
+      items, rows, groups, blockRows,
+      rowScale: Float32Array.from({ length: padded }, (_, i) => (i < rows ? 0.001 + 0.01 * r() : 0)),
+      bias: Float32Array.from({ length: padded }, (_, i) => (i < rows ? 2 * r() - 1 : -Infinity)),
+    },
+    query: {
+      query: int8(groups * 4), queryScale: Math.fround(0.02), k,
+      blockErr: Float64Array.from({ length: blocks }, () => 0.3 * r()),
+      blockMax: Float64Array.from({ length: blocks }, () => (r() < 0.3 ? -1e9 : 1e9)),
+      excluded: Uint8Array.from({ length: rows }, () => (r() < 0.1 ? 1 : 0)),
+    },
+  };
+}
 
 describe('native kernels', { skip }, () => {
   it('loads and reports its GEMM library', () => {
@@ -674,6 +696,42 @@ describe('native kernels', { skip }, () => {
           }
         }
       });
+    }
+  });
+
+  it('quantizedScan: the same candidates and bounds as js, on every SIMD path (ADAREC_SCAN_ISA in a child)', () => {
+    const cases = [scanCase(1000, 16, 64, 10), scanCase(997, 3, 32, 1), scanCase(300, 9, 16, 50)];
+    const run = (k: Kernels, c: ScanCase): { n: number; cand: number[]; upper: number[] } => {
+      const cand = new Int32Array(c.items.rows).fill(-1), upper = new Float64Array(c.items.rows);
+      const n = k.quantizedScan(c.items, c.query, cand, upper);
+      return { n, cand: Array.from(cand.subarray(0, n)), upper: Array.from(upper.subarray(0, n)) };
+    };
+    const want = cases.map((c) => run(js, c));
+    for (const w of want) assert.ok(w.n > 0 && w.n < 300, `${w.n} candidates: the cases should prune some rows and keep some`);
+    assert.deepEqual(cases.map((c) => run(nat(), c)), want);
+    const nativeJs = fileURLToPath(new URL('../src/engine/backend/native.js', import.meta.url));
+    const jsJs = fileURLToPath(new URL('../src/engine/backend/js.js', import.meta.url));
+    const script = `
+      import { loadNativeKernels } from ${JSON.stringify(nativeJs)};
+      import { JsKernels } from ${JSON.stringify(jsJs)};
+      import { readFileSync } from 'node:fs';
+      const k = loadNativeKernels(new JsKernels());
+      const out = JSON.parse(readFileSync(0, 'utf8')).map(({ items, query }) => {
+        const ix = { ...items, items: Int8Array.from(items.items), rowScale: Float32Array.from(items.rowScale), bias: Float32Array.from(items.bias, (x) => x ?? -Infinity) };
+        const q = { ...query, query: Int8Array.from(query.query), blockErr: Float64Array.from(query.blockErr), blockMax: Float64Array.from(query.blockMax), excluded: Uint8Array.from(query.excluded) };
+        const cand = new Int32Array(ix.rows), upper = new Float64Array(ix.rows);
+        const n = k.quantizedScan(ix, q, cand, upper);
+        return { n, cand: Array.from(cand.subarray(0, n)), upper: Array.from(upper.subarray(0, n)) };
+      });
+      process.stdout.write(JSON.stringify(out));`;
+    const input = JSON.stringify(cases.map((c) => ({
+      items: { ...c.items, items: Array.from(c.items.items), rowScale: Array.from(c.items.rowScale), bias: Array.from(c.items.bias) },
+      query: { ...c.query, query: Array.from(c.query.query), blockErr: Array.from(c.query.blockErr), blockMax: Array.from(c.query.blockMax), excluded: Array.from(c.query.excluded) },
+    })));
+    for (const isa of ['avx2', 'scalar']) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ADAREC_SCAN_ISA: isa }, input, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), want, `ADAREC_SCAN_ISA=${isa}`);
     }
   });
 

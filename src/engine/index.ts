@@ -3,7 +3,7 @@ export { Tensor, tensor, zeros, ones, full, scalar, empty, fromBuffer, clone, si
 export { tidy, keep, pool } from './memory.js';
 export { backward, noGrad, isGradEnabled, tapeLength } from './autograd.js';
 export { kernels, setBackend, backendName, nativeAvailable, nativeLoadError, type BackendName } from './backend/index.js';
-export type { Kernels, FloatArray } from './backend/kernels.js';
+export type { Kernels, FloatArray, QuantizedItems, QuantizedQuery } from './backend/kernels.js';
 export { engineThreads, physicalCores } from './backend/threads.js';
 export { Rng } from './random.js';
 export * as F from './ops/index.js';

@@ -23,13 +23,14 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
 
   /** Logits [B, vocab] of the last position only (what evaluation and serving need). */
   scoreLast(ids: Tensor, positionOffset = 0): Tensor {
-    return this.lastLogits(this.hidden(ids, positionOffset));
+    return this.output.forward(this.lastHidden(ids, positionOffset));
   }
 
-  /** Logits [B, vocab] of the last position of hidden states [B, T, hidden]. */
-  lastLogits(h: Tensor): Tensor {
+  /** Hidden states [B, hidden] of the last position: what the output layer turns into scoreLast's logits. */
+  lastHidden(ids: Tensor, positionOffset = 0): Tensor {
+    const h = this.hidden(ids, positionOffset);
     const [B, T, C] = h.shape;
-    return this.output.forward(F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]));
+    return F.reshape(F.narrow(h, 1, T - 1, 1), [B, C]);
   }
 
   /**

@@ -52,16 +52,17 @@ export class TransformerRecommender extends NextItemModel {
   }
 
   /**
-   * Logits [B, vocab] of the last position. Without a tape the top block runs its query, residuals
-   * and FFN at the last position only (keys and values still at every position).
+   * Hidden states [B, hidden] of the last position (scoreLast's input to the output layer). Without
+   * a tape the top block runs its query, residuals and FFN at the last position only (keys and
+   * values still at every position).
    */
-  override scoreLast(ids: Tensor, positionOffset = 0): Tensor {
-    if (isGradEnabled()) return this.lastLogits(this.hidden(ids, positionOffset));
+  override lastHidden(ids: Tensor, positionOffset = 0): Tensor {
+    if (isGradEnabled()) return super.lastHidden(ids, positionOffset);
     const mask = paddingMask(ids);
     let x = this.embed(ids, positionOffset);
     const top = this.blocks.length - 1;
     for (let i = 0; i < top; i++) { const input = x; x = layer(() => this.blocks[i].forward(input, mask)); }
-    return this.output.forward(this.finalNorm.forward(this.blocks[top].forwardLast(x, mask)));
+    return this.finalNorm.forward(this.blocks[top].forwardLast(x, mask));
   }
 
   /** Intermediates are every block's output (8 for the reference size). */

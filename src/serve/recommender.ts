@@ -9,11 +9,13 @@ import { DataError } from '../data/errors.js';
 import { readItemKeys } from '../data/item-keys.js';
 import { padBatch } from '../eval/scorer.js';
 import type { SequentialRecommender } from '../models/types.js';
+import { NextItemModel } from '../models/next-item-model.js';
 import { loadTrainedModel, resolveCheckpoint } from '../train/load.js';
 import type { TrainConfig } from '../train/config.js';
-import { fastScorer } from './fast-score.js';
+import { fastHidden, fastScorer } from './fast-score.js';
+import { ItemIndex } from './item-index.js';
 import { SessionStore } from './sessions.js';
-import { topK } from './top-k.js';
+import { topK, type TopK } from './top-k.js';
 import type { LastPositionScorer, Recommendation, SessionHost } from './types.js';
 
 export type { LastPositionScorer, Recommendation } from './types.js';
@@ -32,7 +34,15 @@ export interface RecommenderOptions {
    * at most this many bytes; 0 or absent: no per-user state.
    */
   sessionBytes?: number;
+  /**
+   * Answer top-k through an ItemIndex (serve/item-index.ts: exact, without scoring every item in
+   * float32) when the catalog has at least this many items (default ITEM_INDEX_FROM; Infinity: never).
+   */
+  itemIndexFrom?: number;
 }
+
+/** Catalog size from which Recommender builds an ItemIndex by default (docs/INFERENCE.md, "Large catalogs"). */
+export const ITEM_INDEX_FROM = 100_000;
 
 export interface RecommendRequest {
   /** Original item ids, oldest first. */
@@ -79,6 +89,8 @@ export class Recommender implements SessionHost {
   readonly sessions: SessionStore | null;
   /** Last-position scoring: the receptive-field crop where the model allows it (fast-score.ts), same results as scoreLast. */
   private readonly scorer: LastPositionScorer;
+  /** The large-catalog top-k and the last hidden states [B, width] it reads (null below itemIndexFrom, or for a model it cannot index). */
+  private readonly large: { index: ItemIndex; hidden: LastPositionScorer; width: number } | null = null;
 
   constructor(readonly model: SequentialRecommender, readonly config: TrainConfig, readonly itemKeys: readonly string[],
     readonly info: ModelInfo, o: RecommenderOptions = {}) {
@@ -88,6 +100,13 @@ export class Recommender implements SessionHost {
     this.unknownItems = o.unknownItems ?? 'skip';
     this.maxBatch = o.maxBatch ?? 256;
     this.scorer = fastScorer(model);
+    if (model instanceof NextItemModel && itemKeys.length >= (o.itemIndexFrom ?? ITEM_INDEX_FROM)) {
+      const { weight, bias, inFeatures } = model.output;
+      const w = weight.values, b = bias?.values ?? null;
+      const index = w instanceof Float32Array && (b === null || b instanceof Float32Array)
+        ? ItemIndex.build(w, b, inFeatures, model.vocabSize) : null;
+      if (index) this.large = { index, hidden: fastHidden(model), width: inFeatures };
+    }
     this.sessions = o.sessionBytes ? new SessionStore(this, o.sessionBytes) : null;
   }
 
@@ -115,6 +134,11 @@ export class Recommender implements SessionHost {
     return new Recommender(trained.model, trained.config, keys.itemKeys, info, o);
   }
 
+  /** The item index top-k goes through (null: every item is scored). */
+  get itemIndex(): ItemIndex | null {
+    return this.large?.index ?? null;
+  }
+
   get maxLength(): number {
     return this.config.maxLength;
   }
@@ -138,13 +162,18 @@ export class Recommender implements SessionHost {
 
   /** Last-position scores of model-id inputs, [inputs.length * vocab] row-major. */
   scoreIds(inputs: readonly Int32Array[]): Float32Array {
-    const V = this.model.vocabSize, T = this.maxLength;
-    const out = new Float32Array(inputs.length * V);
+    return this.lastRows(inputs, this.scorer, this.model.vocabSize);
+  }
+
+  /** scorer's rows (width each) for model-id inputs, [inputs.length * width], in forwards of at most maxBatch. */
+  private lastRows(inputs: readonly Int32Array[], scorer: LastPositionScorer, width: number): Float32Array {
+    const T = this.maxLength;
+    const out = new Float32Array(inputs.length * width);
     for (let start = 0; start < inputs.length; start += this.maxBatch) {
       const chunk = inputs.slice(start, start + this.maxBatch);
       noGrad(() => tidy(() => {
-        const scores = this.scorer(tensor(padBatch(chunk, T), [chunk.length, T], 'int32'));
-        out.set(scores.values as Float32Array, start * V);
+        const rows = scorer(tensor(padBatch(chunk, T), [chunk.length, T], 'int32'));
+        out.set(rows.values as Float32Array, start * width);
       }));
     }
     return out;
@@ -164,17 +193,26 @@ export class Recommender implements SessionHost {
       const bad = encoded.flatMap((e, index) => (e.unknown.length ? [{ index, items: e.unknown }] : []));
       if (bad.length) throw new UnknownItemsError(bad.flatMap((b) => b.items), bad);
     }
+    const exclude = (b: number): Set<number> | undefined => (requests[b].excludeSeen ? new Set(encoded[b].ids) : undefined);
+    if (this.large) {
+      const { index, hidden: scorer, width: C } = this.large;
+      const hidden = this.lastRows(encoded.map((e) => e.ids), scorer, C);
+      return requests.map((r, b) => ({
+        items: this.recommendations(index.topK(hidden.subarray(b * C, (b + 1) * C), r.k, exclude(b))),
+        unknown: encoded[b].unknown,
+      }));
+    }
     const scores = this.scoreIds(encoded.map((e) => e.ids));
     const V = this.model.vocabSize;
-    return requests.map((r, b) => ({
-      items: this.top(scores, b * V, r.k, r.excludeSeen ? new Set(encoded[b].ids) : undefined),
-      unknown: encoded[b].unknown,
-    }));
+    return requests.map((r, b) => ({ items: this.top(scores, b * V, r.k, exclude(b)), unknown: encoded[b].unknown }));
   }
 
   /** The k best items of the scores row at `offset`, as original ids. */
   top(scores: Float32Array, offset: number, k: number, exclude?: ReadonlySet<number>): Recommendation[] {
-    const best = topK(scores, offset, this.model.vocabSize, k, exclude);
+    return this.recommendations(topK(scores, offset, this.model.vocabSize, k, exclude));
+  }
+
+  private recommendations(best: TopK): Recommendation[] {
     return Array.from(best.ids, (id, n) => ({ item: this.itemKeys[id - 1], score: best.scores[n] }));
   }
 }

@@ -1,6 +1,7 @@
 // The reference backend: plain TypeScript loops, float32 or float64, always available.
 // It favours clarity over speed; the native backend must match it to 1e-4 relative.
-import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, ReduceOp, UnaryOp } from './kernels.js';
+import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, QuantizedItems, QuantizedQuery, ReduceOp, UnaryOp } from './kernels.js';
+import { quantizedScanJs } from './quantized-scan.js';
 
 /** Calls fn(outIndex, offsetA, offsetB) for every element of `shape` in row-major order. */
 function forEachStrided2(shape: readonly number[], sa: readonly number[], sb: readonly number[],
@@ -434,5 +435,9 @@ export class JsKernels implements Kernels {
       const u = m[i] / bc1 / (Math.sqrt(v[i] / bc2) + h.eps) + h.weightDecay * p[i];
       p[i] -= h.lr * ratio * u;
     }
+  }
+
+  quantizedScan(ix: QuantizedItems, q: QuantizedQuery, cand: Int32Array, candUpper: Float64Array): number {
+    return quantizedScanJs(ix, q, cand, candUpper);
   }
 }

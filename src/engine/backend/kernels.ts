@@ -38,6 +38,40 @@ export interface LambHyper {
   clampNorm: number;
 }
 
+/**
+ * An int8 copy of N item vectors for quantizedScan (built by serve/item-index.ts). Rows come in
+ * groups of 16 ("lanes") and dims in groups of 4: byte ((r >> 4) * G + g) * 64 + (r & 15) * 4 + j
+ * holds row r's dim 4g + j, values in [-127, 127] (rows past N in the last group are zero). A
+ * row's approximate score is fl(fl(fl(queryScale * rowScale[r]) * dot_r) + bias[r]) in float32
+ * arithmetic, dot_r the exact integer dot product with the query. rowScale and bias hold
+ * ceil(N / 16) * 16 entries (the padding: scale 0, bias -Infinity).
+ */
+export interface QuantizedItems {
+  items: Int8Array;
+  rows: number;
+  /** Dims / 4; at most 256, so that |dot| < 2^24 is exact in float32. */
+  groups: number;
+  rowScale: Float32Array;
+  bias: Float32Array;
+  /** Rows per block, a multiple of 16: the unit of blockErr and blockMax. */
+  blockRows: number;
+}
+
+export interface QuantizedQuery {
+  /** groups * 4 values in [-127, 127]. */
+  query: Int8Array;
+  /** A float32 value. */
+  queryScale: number;
+  /** Per block: the most a row's approximate score can differ from its true score (either side). */
+  blockErr: Float64Array;
+  /** Per block: an upper bound of every row's true score. */
+  blockMax: Float64Array;
+  /** How many of the best rows to keep the lower bounds of (k >= 1). */
+  k: number;
+  /** excluded[r] = 1: row r does not count towards the k (it may still come back as a candidate). */
+  excluded: Uint8Array;
+}
+
 export interface Kernels {
   readonly name: 'js' | 'native';
 
@@ -148,4 +182,14 @@ export interface Kernels {
   adamStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void;
   /** One LAMB update of p in place (layer-wise trust ratio ||p|| / ||update||). */
   lambStep(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, h: LambHyper): void;
+
+  /**
+   * The pruning pass of an exact top-k over quantized items. tau is the k-th largest lower bound
+   * (approx - blockErr) among the non-excluded rows seen so far (-Infinity until k are seen);
+   * blocks with blockMax < tau are skipped unread. Writes to cand / candUpper (capacity >= rows)
+   * every row whose upper bound approx + blockErr is >= the final tau, with that bound, in row
+   * order, and returns their count: a superset of the rows whose true score can reach the k-th
+   * largest true score of the non-excluded rows.
+   */
+  quantizedScan(items: QuantizedItems, query: QuantizedQuery, cand: Int32Array, candUpper: Float64Array): number;
 }

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from './threads.js';
-import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, ReduceOp, UnaryOp } from './kernels.js';
+import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, QuantizedItems, QuantizedQuery, ReduceOp, UnaryOp } from './kernels.js';
 
 /** Must equal kAbi in native/addon.cc; bumped whenever an addon signature changes. */
-const NATIVE_ABI = 2;
+const NATIVE_ABI = 3;
 const MAX_RANK = 8;
 
 export type GemmLibrary = 'onednn' | 'openblas';
@@ -72,6 +72,9 @@ interface Addon {
   maskedScale(x: F32, mask: Uint8Array, scale: number, out: F32): void;
   adamStep(p: F32, g: F32, m: F32, v: F32, hyper: Float64Array): void;
   lambStep(p: F32, g: F32, m: F32, v: F32, hyper: Float64Array): void;
+  quantizedScan(items: Int8Array, rows: number, groups: number, rowScale: F32, bias: F32, blockRows: number,
+    query: Int8Array, queryScale: number, blockErr: Float64Array, blockMax: Float64Array, k: number,
+    excluded: Uint8Array, cand: I32, candUpper: Float64Array): number;
 }
 
 let addon: Addon | null = null;
@@ -339,5 +342,10 @@ class NativeKernels implements Kernels {
     hp[0] = h.lr; hp[1] = h.beta1; hp[2] = h.beta2; hp[3] = h.eps; hp[4] = h.weightDecay;
     hp[5] = h.step; hp[6] = h.debias ? 1 : 0; hp[7] = h.clampNorm;
     this.n.lambStep(p, g, m, v, hp);
+  }
+
+  quantizedScan(ix: QuantizedItems, q: QuantizedQuery, cand: Int32Array, candUpper: Float64Array): number {
+    return this.n.quantizedScan(ix.items, ix.rows, ix.groups, ix.rowScale, ix.bias, ix.blockRows,
+      q.query, q.queryScale, q.blockErr, q.blockMax, q.k, q.excluded, cand, candUpper);
   }
 }
