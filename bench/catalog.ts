@@ -13,7 +13,7 @@
 // sampled at each size against sampled at the smallest (the target: <= 1.5 up to 1M items), and
 // against the full softmax and PyTorch's where those ran.
 //
-//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5]
+//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5] [--paths sampled,full,torch]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
 const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
 const steps = Number(arg('steps', '5')), WARMUP = 2;
+const paths = arg('paths', 'sampled,full,torch').split(',');
 const B = 128, T = 50, HIDDEN = 64, NEGATIVES = 1024, ZIPF = 1;
 const SHAPE = { hidden: HIDDEN, heads: 2, blocks: 2, ffnMultiplier: 1, dropout: 0.2, residual: 'plain' as const };
 
@@ -129,16 +130,27 @@ console.log(`catalog: SASRec hidden ${HIDDEN} (2 heads, 2 blocks, FFN x1), batch
   `slice gradients + lazy Adam; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 const fmt = (f: StepFigures): string => `${f.ms.toFixed(0)} ms/step, peak RSS ${f.rssMb.toFixed(0)} MB`;
 const sampled = new Map<number, StepFigures>();
-const keepBest = (items: number, f: StepFigures): void => { const e = sampled.get(items); if (!e || f.ms < e.ms) sampled.set(items, { ...f, rssMb: Math.max(f.rssMb, e?.rssMb ?? 0) }); };
-for (const items of sizes) keepBest(items, runChild('sampled', items));
+const sampledRound = (): void => {
+  for (const items of sizes) {
+    const f = runChild('sampled', items), e = sampled.get(items);
+    console.log(`  (sampled ${items.toLocaleString('en-US')} items: ${fmt(f)})`);
+    if (!e || f.ms < e.ms) sampled.set(items, { ...f, rssMb: Math.max(f.rssMb, e?.rssMb ?? 0) });
+  }
+};
+sampledRound();
+const off = 'not run (--paths)';
 const full = new Map<number, StepFigures | string>(), torchFull = new Map<number, StepFigures | string>();
 for (const items of sizes) {
   const ours = fits(items, 1.2), theirs = fits(items, 3.2);
   const skipped = (f: { needGb: number; haveGb: number }): string => `skipped: needs ~${f.needGb.toFixed(1)} GB, ${f.haveGb.toFixed(1)} GB available`;
-  full.set(items, ours.ok ? runChild('full', items) : skipped(ours));
-  torchFull.set(items, missing ? 'skipped: no PyTorch' : theirs.ok ? await torchStep(items) : skipped(theirs));
+  full.set(items, !paths.includes('full') ? off : ours.ok ? runChild('full', items) : skipped(ours));
+  torchFull.set(items, !paths.includes('torch') ? off : missing ? 'skipped: no PyTorch' : theirs.ok ? await torchStep(items) : skipped(theirs));
+  for (const [what, m] of [['full', full], ['torch full', torchFull]] as const) {
+    const f = m.get(items)!;
+    console.log(`  (${what} ${items.toLocaleString('en-US')} items: ${typeof f === 'string' ? f : fmt(f)})`);
+  }
 }
-for (const items of sizes) keepBest(items, runChild('sampled', items));
+sampledRound();
 
 const base = sampled.get(sizes[0])!;
 for (const items of sizes) {

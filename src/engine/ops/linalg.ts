@@ -162,7 +162,7 @@ export function linearColumns(x: Tensor, weight: Tensor, bias: Tensor | null, co
 /**
  * One output of a linear layer per row: out[r] = x[r] . weight[:, cols[r]] + bias[cols[r]] for x
  * [R, I], weight [I, O], cols R int32 indices: [R]. A row's score of its own target (the positive
- * of a sampled binary loss) without the [R, R] block linearColumns would compute. Gradients as
+ * of a sampled binary loss) without the [R, distinct positives] block of linearColumns. Gradients as
  * linearColumns' (slice gradients for a weight with sparseAxis 1 and a bias with sparseAxis 0).
  */
 export function linearPicked(x: Tensor, weight: Tensor, bias: Tensor | null, cols: Int32Array): Tensor {
