@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { MODEL_KINDS, parseTrainConfig, train, type TrainConfig } from '../train/index.js';
+import { MODEL_KINDS, SAMPLED_SOFTMAX_ABOVE, parseTrainConfig, train, type TrainConfig } from '../train/index.js';
 import { datasetStats, type DatasetStats } from '../data/stats.js';
 import type { PreparedData } from '../data/prepare.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -72,8 +72,10 @@ export function trainCommand(): Command {
     .option('--patience <n>', `early stopping: epochs without improvement ${configDefault((c) => c.earlyStopping.patience)}`, positiveInt)
     .option('--metric <m>', `early stopping metric, e.g. 'ndcg@10' ${configDefault((c) => c.earlyStopping.metric)}`)
     .addOption(new Option('--protocol <p>', 'validation protocol (default: full, or the --preset\'s)').choices(['full', 'sampled'])))
-    .addHelpText('after', '\nCatalogs above 50,000 items train with a sampled softmax (the batch\'s positives + 1,024 negatives drawn by\n' +
-      'popularity, logQ-corrected); a config file\'s "loss": {"kind": "full" | "sampled", "negatives", "sampler"} overrides it.\n' +
+    .addHelpText('after', `\nCatalogs above ${SAMPLED_SOFTMAX_ABOVE.toLocaleString('en-US')} items train with a sampled softmax (the batch's positives + 1,024 negatives drawn\n` +
+      'by popularity, logQ-corrected), the item embeddings and the output layer updated lazily (only the rows a step\n' +
+      'touches); up to that, with the softmax over every item. A config file\'s "loss": {"kind": "full" | "sampled" | "gbce",\n' +
+      '"negatives", "sampler", "t"} overrides it; "gbce" is gSASRec\'s loss (256 uniform negatives, calibration t 0.75 by default).\n' +
       '\nExamples:\n  adarec train --model nextitnet --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5 --out runs/nin\n' +
       '  adarec train --resume --out runs/nin --model nextitnet --data ../shared/data/ml-100k/u.data --min-rating 3 --k-core 5')
     .action(async (o) => {

@@ -3,7 +3,8 @@
 // (the closure captures exactly what backward needs, like autograd.Function's saved tensors).
 // `backward` walks the tape once in reverse and frees every gradient as soon as it is consumed.
 import { keep, onOutermostScopeExit } from './memory.js';
-import { Tensor, clone, ones, shapeString, type TapeNode } from './tensor.js';
+import { Tensor, clone, ones, shapeString, type SliceGrad, type TapeNode } from './tensor.js';
+import { mergeSliceGrads } from './sparse.js';
 import { kernels } from './backend/index.js';
 import type { FloatArray } from './backend/kernels.js';
 
@@ -41,7 +42,7 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
 
 /** Records an op on the tape when any input requires grad; returns its output. */
 export function record(name: string, output: Tensor, inputs: readonly Tensor[],
-  backward: (gy: Tensor) => readonly (Tensor | null)[]): Tensor {
+  backward: (gy: Tensor) => readonly (Tensor | SliceGrad | null)[]): Tensor {
   if (!needsGrad(...inputs)) return output;
   output.requiresGrad = true;
   const node: TapeNode = { name, inputs, output, backward };
@@ -59,9 +60,18 @@ function accumulate(into: Tensor, g: Tensor): void {
 }
 
 
+/** Adds a slice gradient into a `sparseAxis` leaf's `.sliceGrad`. */
+function giveSlices(input: Tensor, g: SliceGrad, op: string): void {
+  if (!input.requiresGrad) { g.values.dispose(); return; }
+  if (input.node !== null || input.sparseAxis !== g.axis)
+    throw new Error(`backward of ${op}: a slice gradient (axis ${g.axis}) for ${input}, which is not a leaf with sparseAxis ${g.axis}`);
+  input.sliceGrad = input.sliceGrad ? mergeSliceGrads(input.sliceGrad, g) : { ...g, values: keep(g.values) };
+}
+
 /**
  * Back-propagates from `root` (a scalar unless `seed` is given) through every op recorded since the
- * last backward, accumulating into the `.grad` of leaves that require grad. Clears the tape.
+ * last backward, accumulating into the `.grad` of leaves that require grad (or their `.sliceGrad`,
+ * for leaves with `sparseAxis` and ops that give one). Clears the tape.
  */
 export function backward(root: Tensor, seed?: Tensor): void {
   if (!root.requiresGrad) throw new Error('backward: the root does not depend on any tensor that requires grad');
@@ -94,6 +104,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
       for (let j = 0; j < node.inputs.length; j++) {
         const input = node.inputs[j], g = gxs[j];
         if (!g) continue;
+        if (!(g instanceof Tensor)) { giveSlices(input, g, node.name); continue; }
         if (!input.requiresGrad) { if (g !== gy) g.dispose(); continue; }
         if (g.dtype !== input.dtype || g.size !== input.size)
           throw new Error(`backward of ${node.name}: gradient ${g} does not match input ${input}`);

@@ -42,8 +42,24 @@ export interface TapeNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
-  /** Gradients for each input (null where an input needs none). May return `gy` itself once. */
-  readonly backward: (gy: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Gradients for each input (null where an input needs none). May return `gy` itself once. A leaf
+   * with `sparseAxis` set may get a SliceGrad instead of a dense gradient.
+   */
+  readonly backward: (gy: Tensor) => readonly (Tensor | SliceGrad | null)[];
+}
+
+/**
+ * The gradient of a leaf that is non-zero on a few of its slices only: rows (axis 0) of an
+ * embedding table [V, C] or entries of a bias [V], columns (axis 1) of an output layer's weight
+ * [C, V]. As the sparse gradient of torch's nn.Embedding(sparse=True), kept as whole slices:
+ * `values` [index.length, slice length] holds the gradient of slice index[k] in its row k; `index`
+ * is ascending and without repeats. engine/sparse.ts builds, merges and applies them.
+ */
+export interface SliceGrad {
+  readonly axis: 0 | 1;
+  readonly index: Int32Array;
+  readonly values: Tensor;
 }
 
 export class Tensor {
@@ -53,6 +69,16 @@ export class Tensor {
   requiresGrad = false;
   /** Accumulated gradient of a leaf that requires grad. */
   grad: Tensor | null = null;
+  /**
+   * Set on a leaf whose gradient touches few of its slices along this axis (a catalog's embedding
+   * table: 0, its output weight: 1, its output bias: 0): the ops that know which slices they touch
+   * (F.embedding, F.linearColumns) then accumulate into `sliceGrad` instead of a dense `.grad`, so
+   * a step's gradient and update cost O(touched slices), not O(catalog). Other ops give `.grad`;
+   * an optimizer adds the two when both are present.
+   */
+  sparseAxis: 0 | 1 | null = null;
+  /** The accumulated slice gradient of a `sparseAxis` leaf (null when none). */
+  sliceGrad: SliceGrad | null = null;
   /** The tape node that produced this tensor (null for leaves). */
   node: TapeNode | null = null;
   private disposed = false;
@@ -137,6 +163,10 @@ export class Tensor {
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
+    }
+    if (this.sliceGrad) {
+      this.sliceGrad.values.dispose();
+      this.sliceGrad = null;
     }
   }
 

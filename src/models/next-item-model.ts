@@ -6,6 +6,8 @@ import type { DistillationSignals, SequentialRecommender } from './types.js';
 
 export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
   abstract readonly output: nn.Linear;
+  /** The item embedding table (the catalog's input side). */
+  protected abstract get itemTable(): nn.Embedding;
   abstract get vocabSize(): number;
   /**
    * Hidden states [B, T, hidden] for item ids [B, T] (int32, left-padded with 0); positionOffset:
@@ -15,6 +17,18 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
   /** See SequentialRecommender.leadingPaddingInert (false unless a model knows better). */
   readonly leadingPaddingInert: boolean = false;
   abstract signals(ids: Tensor): DistillationSignals;
+
+  /**
+   * Whether the catalog's parameters (the item embedding table, the output layer's weight and bias)
+   * get slice gradients of the rows and columns a step touches (Tensor.sparseAxis), so that a sampled
+   * step and its lazy optimizer update cost O(candidates), not O(catalog). Ops that score every
+   * item still give them dense gradients.
+   */
+  sparseCatalogGradients(on: boolean): void {
+    this.itemTable.weight.sparseAxis = on ? 0 : null;
+    this.output.weight.sparseAxis = on ? 1 : null;
+    if (this.output.bias) this.output.bias.sparseAxis = on ? 0 : null;
+  }
 
   /** Logits [B, T, vocab] at every position. */
   forward(ids: Tensor): Tensor {
@@ -35,7 +49,8 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
 
   /**
    * Mean next-item cross-entropy: inputs [B, T], targets [B, T] with 0 = padding (ignored).
-   * positionOffset as in scoreLast (a batch cut to its longest window).
+   * positionOffset as in scoreLast (a batch cut to its longest window). With `candidates`, the
+   * sampled loss they describe (models/sampled-softmax.ts): a sampled softmax or gBCE.
    */
   loss(inputs: Tensor, targets: Tensor, positionOffset = 0, candidates?: CandidateSource): Tensor {
     return this.targetLoss(this.hidden(inputs, positionOffset), targets, candidates);
@@ -44,7 +59,8 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
   /**
    * Cross-entropy of hidden states [B, T, C] against targets [B, T] (0 = none), with the output
    * layer run only at positions that have a target: on short-sequence data most positions are
-   * padding, and the output layer over the whole catalog is the largest cost of a step.
+   * padding, and the output layer over the whole catalog is the largest cost of a step. With
+   * `candidates`, over those items only (see loss).
    */
   targetLoss(h: Tensor, targets: Tensor, candidates?: CandidateSource): Tensor {
     const [B, T, C] = h.shape;
@@ -56,7 +72,9 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
       for (let i = 0, j = 0; i < tv.length; i++) if (tv[i] !== 0) { rows[j] = i; positives[j++] = tv[i]; }
       const picked = n === B * T ? F.reshape(h, [n, C]) : F.embedding(F.reshape(h, [B * T, C]), tensor(rows, [n], 'int32'));
       const c = candidates(positives);
-      let logits = F.linearColumns(picked, this.output.weight, this.output.bias, c.items);
+      const { weight, bias } = this.output;
+      if (c.kind === 'gbce') return F.gbce(F.linearPicked(picked, weight, bias, positives), F.linearColumns(picked, weight, bias, c.negatives), c.beta);
+      let logits = F.linearColumns(picked, weight, bias, c.items);
       if (c.correction) logits = F.sub(logits, tensor(c.correction, [c.items.length], logits.dtype));
       return F.crossEntropy(logits, tensor(c.labels, [n], 'int32'), -1, true);
     }

@@ -57,6 +57,7 @@ export class NextItNet extends NextItemModel {
   readonly embeddingDrop: nn.Dropout | null;
   readonly blocks: ResidualBlock[];
   readonly output: nn.Linear;
+  protected get itemTable(): nn.Embedding { return this.embedding; }
 
   constructor(readonly config: NextItNetConfig, rng: Rng) {
     super();

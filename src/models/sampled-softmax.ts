@@ -1,11 +1,16 @@
-// Sampled softmax for large catalogs: the loss of a batch over a shared candidate set (the batch's
-// own positives, then sampled negatives) instead of the whole catalog, so that the output layer and
-// the softmax cost O(candidates), not O(items). Candidates drawn with probability q get the logQ
-// correction (their logit minus log q: Bengio & Senecal 2008, Yi et al. RecSys 2019), which keeps
-// the estimate of the full softmax unbiased in expectation for popularity-biased draws.
+// Sampled losses for large catalogs: the loss of a batch over a few items instead of the whole
+// catalog, so that the output layer and the loss cost O(candidates), not O(items).
+// - Sampled softmax: a shared candidate set (the batch's own positives, then sampled negatives).
+//   Candidates drawn with probability q get the logQ correction (their logit minus log q: Bengio &
+//   Senecal 2008, Yi et al. RecSys 2019), which keeps the estimate of the full softmax unbiased in
+//   expectation for popularity-biased draws.
+// - gBCE (gSASRec, Petrov & Macdonald, RecSys 2023): binary cross-entropy of each positive against
+//   k uniformly sampled negatives (shared by the batch), the positive's probability raised to beta
+//   so that the sigmoid of a score stays calibrated despite the sampling (gbceBeta).
 
-/** The candidates of one batch and each target's column among them. */
-export interface SampledCandidates {
+/** The candidates of one batch's sampled softmax and each target's column among them. */
+export interface SoftmaxCandidates {
+  kind: 'softmax';
   /** Item ids (model ids, >= 1): every distinct positive of the batch first, then the negatives. */
   items: Int32Array;
   /** Per target position (in the order of the positions with a target), its column in `items`. */
@@ -14,14 +19,46 @@ export interface SampledCandidates {
   correction: Float32Array | null;
 }
 
-/** The candidate set of a batch's loss, from its positives; a loss without one scores every item. */
+/** The negatives of one batch's gBCE: every target position is scored against all of them. */
+export interface GbceNegatives {
+  kind: 'gbce';
+  /** Distinct item ids (>= 1). */
+  negatives: Int32Array;
+  /** The positive's exponent (gbceBeta). */
+  beta: number;
+}
+
+export type SampledCandidates = SoftmaxCandidates | GbceNegatives;
+
+/** What a batch's sampled loss scores, from its positives; a loss without one scores every item. */
 export type CandidateSource = (positives: Int32Array) => SampledCandidates;
+
+/**
+ * gSASRec's beta for k negatives drawn uniformly from a catalog of numItems items and calibration
+ * t in [0, 1]: alpha = k / (numItems - 1), beta = alpha (t (1 - 1/alpha) + 1/alpha). t = 0 gives
+ * beta = 1 (plain binary cross-entropy, SASRec's loss); t = 1 gives beta = alpha, which makes the
+ * expected gradient that of BCE over every item (the paper's calibrated case).
+ */
+export function gbceBeta(k: number, numItems: number, t: number): number {
+  const alpha = Math.min(1, k / Math.max(1, numItems - 1));
+  return alpha * (t * (1 - 1 / alpha) + 1 / alpha);
+}
+
+/**
+ * A batch's gBCE negatives: the distinct ones of `drawn` (uniform draws). As in gSASRec, a negative
+ * that happens to be a row's own positive is not removed (at catalog sizes where sampling matters
+ * that is rare).
+ */
+export function gbceNegatives(drawn: Int32Array, numItems: number, t: number): GbceNegatives {
+  const negatives = Int32Array.from(new Set(drawn));
+  return { kind: 'gbce', negatives, beta: gbceBeta(negatives.length, numItems, t) };
+}
 
 /**
  * The candidate set of a batch: the distinct positives (each target must be scored; they are the
  * other rows' in-batch negatives), then the sampled negatives that are not positives. `logQ[item]`, when given, is the log-probability with which an item enters the set.
  */
-export function sampledCandidates(positives: Int32Array, negatives: Int32Array, logQ: Float64Array | null): SampledCandidates {
+export function sampledCandidates(positives: Int32Array, negatives: Int32Array, logQ: Float64Array | null): SoftmaxCandidates {
   const column = new Map<number, number>();
   const items: number[] = [];
   const labels = new Int32Array(positives.length);
@@ -32,7 +69,7 @@ export function sampledCandidates(positives: Int32Array, negatives: Int32Array, 
   });
   for (const n of negatives) if (!column.has(n)) { column.set(n, items.length); items.push(n); }
   const out = Int32Array.from(items);
-  return { items: out, labels, correction: logQ ? Float32Array.from(out, (i) => logQ[i]) : null };
+  return { kind: 'softmax', items: out, labels, correction: logQ ? Float32Array.from(out, (i) => logQ[i]) : null };
 }
 
 /**

@@ -22,6 +22,7 @@ export class TransformerRecommender extends NextItemModel {
   readonly blocks: TransformerBlock[];
   readonly finalNorm: nn.LayerNorm;
   readonly output: nn.Linear;
+  protected get itemTable(): nn.Embedding { return this.itemEmbedding; }
 
   /** extraTokens: embedding rows after the items (BERT4Rec's [MASK]). */
   constructor(readonly config: TransformerRecommenderConfig, causal: boolean, rng: Rng, extraTokens = 0) {

@@ -35,6 +35,7 @@ export interface SequentialRecommender extends nn.Module {
   /**
    * Mean next-item cross-entropy; targets [B, T] with 0 = padding (ignored). positionOffset as in
    * scoreLast: a training batch cut to its longest window (leadingPaddingInert models only).
+   * `candidates`: a sampled loss instead (a sampled softmax or gBCE, models/sampled-softmax.ts).
    */
   loss(inputs: Tensor, targets: Tensor, positionOffset?: number, candidates?: CandidateSource): Tensor;
 }

@@ -169,17 +169,25 @@ export const trainConfigSchema = z.object({
     temperature: positive.default(1),
   }).strict().optional(),
   /**
-   * The training loss's candidates. Absent or kind 'auto': every item up to SAMPLED_SOFTMAX_ABOVE
-   * items, a sampled softmax above. 'sampled': the batch's positives (in-batch negatives for the other
-   * rows) and `negatives` items drawn per batch (uniformly or by training popularity), with the logQ
-   * correction for popularity-distributed candidates. Autoregressive training only: BERT4Rec's masked
-   * phase and distillation keep the full softmax.
+   * The training loss. Absent or kind 'auto': the softmax over every item up to
+   * SAMPLED_SOFTMAX_ABOVE items, a sampled softmax above. 'sampled': a softmax over the batch's
+   * positives (in-batch negatives for the other rows) and `negatives` items drawn per batch
+   * (uniformly or by training popularity; default 1,024 by popularity), with the logQ correction
+   * for popularity-distributed candidates. 'gbce': gSASRec's generalised binary cross-entropy, each
+   * positive against `negatives` items drawn uniformly per batch (default 256) with calibration `t`
+   * (default 0.75; 0 = plain BCE). Both sampled losses train the catalog's embedding table and
+   * output layer lazily (slice gradients, only the touched rows updated). Autoregressive training
+   * only: BERT4Rec's masked phase and distillation keep the full softmax.
    */
   loss: z.object({
-    kind: z.enum(['auto', 'full', 'sampled']).default('auto'),
-    negatives: positiveInt.default(1024),
-    sampler: z.enum(['uniform', 'popularity']).default('popularity'),
-  }).strict().optional(),
+    kind: z.enum(['auto', 'full', 'sampled', 'gbce']).default('auto'),
+    negatives: positiveInt.optional(),
+    sampler: z.enum(['uniform', 'popularity']).optional(),
+    t: z.number().min(0).max(1).optional(),
+  }).strict()
+    .refine((l) => l.kind !== 'gbce' || l.sampler !== 'popularity', { message: 'gBCE\'s calibration assumes uniform negatives', path: ['sampler'] })
+    .refine((l) => l.kind === 'gbce' || l.t === undefined, { message: 'the calibration t is a gbce setting', path: ['t'] })
+    .optional(),
   validation: z.object({
     /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
     protocol: z.enum(['full', 'sampled']).default('full'),
@@ -194,15 +202,25 @@ export const trainConfigSchema = z.object({
 /** Catalogs larger than this train with a sampled softmax unless `loss.kind` says otherwise. */
 export const SAMPLED_SOFTMAX_ABOVE = 50_000;
 
-/** The sampled softmax's settings of a config (its `loss`, or the defaults when absent). */
-export function sampledLossOptions(config: TrainConfig): { negatives: number; sampler: 'uniform' | 'popularity' } {
-  return { negatives: 1024, sampler: 'popularity', ...config.loss };
+/** The sampled loss of a config (its `loss`, defaults filled in): a sampled softmax unless kind is 'gbce'. */
+export interface SampledLossOptions {
+  kind: 'sampled' | 'gbce';
+  negatives: number;
+  sampler: 'uniform' | 'popularity';
+  /** gBCE's calibration. */
+  t: number;
 }
 
-/** Whether a config trains with a sampled softmax on a catalog of numItems items. */
-export function usesSampledSoftmax(config: TrainConfig, numItems: number): boolean {
+export function sampledLossOptions(config: TrainConfig): SampledLossOptions {
+  const l = config.loss;
+  if (l?.kind === 'gbce') return { kind: 'gbce', negatives: l.negatives ?? 256, sampler: 'uniform', t: l.t ?? 0.75 };
+  return { kind: 'sampled', negatives: l?.negatives ?? 1024, sampler: l?.sampler ?? 'popularity', t: 0 };
+}
+
+/** Whether a config trains with a sampled loss (sampled softmax or gBCE) on a catalog of numItems items. */
+export function usesSampledLoss(config: TrainConfig, numItems: number): boolean {
   const kind = config.loss?.kind ?? 'auto';
-  return kind === 'sampled' || (kind === 'auto' && numItems > SAMPLED_SOFTMAX_ABOVE);
+  return kind === 'sampled' || kind === 'gbce' || (kind === 'auto' && numItems > SAMPLED_SOFTMAX_ABOVE);
 }
 
 /** The parsed configuration, every default filled in. Its JSON is itself a valid config file. */

@@ -1,6 +1,6 @@
 // The training layer's public surface.
 export {
-  parseTrainConfig, readTrainConfig, buildModel, trainConfigSchema, OPTIMIZER_DEFAULTS, MODEL_KINDS,
+  parseTrainConfig, readTrainConfig, buildModel, trainConfigSchema, OPTIMIZER_DEFAULTS, MODEL_KINDS, SAMPLED_SOFTMAX_ABOVE,
   type TrainConfig, type TrainConfigInput, type ModelConfig, type ModelKind, type OptimizerConfig,
 } from './config.js';
 export {

@@ -19,9 +19,10 @@ import { evaluate, type Protocol } from '../eval/evaluate.js';
 import { cutoffsFor } from '../eval/metrics.js';
 import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
+import { NextItemModel } from '../models/next-item-model.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount } from '../models/common.js';
-import { NegativeSampler, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
+import { NegativeSampler, gbceBeta, gbceNegatives, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
@@ -30,7 +31,7 @@ import {
   appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
-import { buildModel, parseTrainConfig, sampledLossOptions, usesSampledSoftmax, type OptimizerConfig, type TrainConfig } from './config.js';
+import { buildModel, parseTrainConfig, sampledLossOptions, usesSampledLoss, type OptimizerConfig, type TrainConfig } from './config.js';
 import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
@@ -144,9 +145,10 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
 }
 
 /**
- * The sampled softmax of a run (config.loss): a sampler over the training items and, per epoch, the
+ * The sampled loss of a run (config.loss): a sampler over the training items and, per epoch, the
  * candidate source of every batch (negatives drawn from that epoch's Rng, so resume stays exact).
- * With popularity draws the candidates' logits get the logQ correction.
+ * Sampled softmax with popularity draws: the candidates' logits get the logQ correction. gBCE:
+ * uniform draws, beta from the calibration t.
  */
 function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number): { forEpoch: (rng: Rng) => CandidateSource } {
   const o = sampledLossOptions(config);
@@ -157,6 +159,7 @@ function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number):
     for (let i = 1; i <= numItems; i++) weights[i] += 1e-3; // unseen items stay drawable
   }
   const sampler = new NegativeSampler(numItems, weights);
+  if (o.kind === 'gbce') return { forEpoch: (rng) => () => gbceNegatives(sampler.sample(o.negatives, () => rng.uniform()), numItems, o.t) };
   const logQ = weights ? sampler.logQ : null; // uniform draws: a constant correction, which cancels
   return { forEpoch: (rng) => (positives) => sampledCandidates(positives, sampler.sample(o.negatives, () => rng.uniform()), logQ) };
 }
@@ -267,7 +270,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const model = buildModel(config, vocabSize, modelRng);
   const kd = await setupDistillation(config, model, vocabSize, modelRng);
   const modules = kd ? { distiller: kd.distiller } : undefined;
-  const sampling = !kd && usesSampledSoftmax(config, data.dataset.numItems) ? samplingSetup(config, data.split, data.dataset.numItems) : null;
+  const sampling = !kd && usesSampledLoss(config, data.dataset.numItems) ? samplingSetup(config, data.split, data.dataset.numItems) : null;
+  // a sampled step touches few rows of the catalog's tables: their gradients and updates are lazy
+  if (sampling && model instanceof NextItemModel) model.sparseCatalogGradients(true);
   const bert = model instanceof BERT4Rec ? model : null;
   const pretrainEpochs = config.model.kind === 'bert4rec' ? config.model.pretrainEpochs : 0;
   const maskProb = config.model.kind === 'bert4rec' ? config.model.maskProb : 0;
@@ -313,8 +318,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       `${data.split.valid.targets.length} validation examples`;
     log(describe);
     if (sampling) {
-      const l = sampledLossOptions(config);
-      log(`sampled softmax over ${data.dataset.numItems.toLocaleString('en-US')} items: the batch's positives + ${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
+      const l = sampledLossOptions(config), items = data.dataset.numItems.toLocaleString('en-US');
+      log(l.kind === 'gbce'
+        ? `gBCE over ${items} items: ${l.negatives} uniform negatives per batch, t ${l.t} (beta ${gbceBeta(l.negatives, data.dataset.numItems, l.t).toPrecision(3)})`
+        : `sampled softmax over ${items} items: the batch's positives + ${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
     }
     if (config.shuffleTies) log(`shuffleTies: ${tiedItemCount(data.split.train).toLocaleString('en-US')} training items share their timestamp with the one before; their order is drawn anew each epoch`);
 

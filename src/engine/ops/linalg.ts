@@ -2,7 +2,8 @@
 import { record } from '../autograd.js';
 import { kernels } from '../backend/index.js';
 import type { FloatArray } from '../backend/kernels.js';
-import { Tensor, empty, shapeString, zeros } from '../tensor.js';
+import { sliceGradFrom, wantsSliceGrad } from '../sparse.js';
+import { Tensor, empty, shapeString, zeros, type SliceGrad } from '../tensor.js';
 import { assertSameFloat, fvals, rowsCols } from './util.js';
 
 /**
@@ -97,9 +98,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
 
 /**
  * A linear layer evaluated for some of its outputs only: x [..., I] times the columns `cols` (K
- * int32 indices) of weight [I, O], plus those entries of bias [O]: [..., K]. What a sampled softmax
- * needs of an output layer over a large catalog: O(R*I*K) instead of O(R*I*O). The weight's and
- * bias's gradients are dense (zero outside `cols`).
+ * int32 indices, repeats allowed) of weight [I, O], plus those entries of bias [O]: [..., K]. What a
+ * sampled softmax needs of an output layer over a large catalog: O(R*I*K) instead of O(R*I*O). The
+ * weight's and bias's gradients are dense (zero outside `cols`), or, for a weight with sparseAxis 1
+ * and a bias with sparseAxis 0, slice gradients of the touched columns and entries only.
  */
 export function linearColumns(x: Tensor, weight: Tensor, bias: Tensor | null, cols: Int32Array): Tensor {
   assertSameFloat('linearColumns', x, weight, bias);
@@ -111,41 +113,103 @@ export function linearColumns(x: Tensor, weight: Tensor, bias: Tensor | null, co
     if (!(cols[c] >= 0 && cols[c] < O)) throw new Error(`linearColumns: column ${cols[c]} at ${c} is outside [0, ${O})`);
   const xv = fvals(x), wv = fvals(weight), bv = bias ? fvals(bias) : null;
   const k = kernels();
+  const floats = (n: number): FloatArray => new (x.dtype === 'float64' ? Float64Array : Float32Array)(n);
   // the chosen columns as one [I, K] matrix, so the product is a single GEMM
-  const wcv: FloatArray = new (x.dtype === 'float64' ? Float64Array : Float32Array)(I * K);
+  const wcv = floats(I * K);
   for (let i = 0; i < I; i++) for (let c = 0; c < K; c++) wcv[i * K + c] = wv[i * O + cols[c]];
   const out = empty([...x.shape.slice(0, -1), K], x.dtype);
   const ov = out.values as FloatArray;
   k.gemm(false, false, 1, R, K, I, xv, 0, wcv, 0, ov, 0);
   if (bv) {
-    const bc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(K);
+    const bc = floats(K);
     for (let c = 0; c < K; c++) bc[c] = bv[cols[c]];
     k.addRowVector(ov, bc, R, K);
   }
   return record('linearColumns', out, bias ? [x, weight, bias] : [x, weight], (g) => {
     const gv = fvals(g);
-    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    let dx: Tensor | null = null, dw: Tensor | SliceGrad | null = null, db: Tensor | SliceGrad | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape, x.dtype);
       k.gemm(false, true, 1, R, I, K, gv, 0, wcv, 0, dx.values as FloatArray, 0);
     }
     if (weight.requiresGrad) {
-      const dwc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(I * K);
-      k.gemm(true, false, 1, I, K, R, xv, 0, gv, 0, dwc, 0);
-      const dwt = zeros(weight.shape, weight.dtype);
-      const dwv = dwt.values as FloatArray;
-      dw = dwt;
-      for (let i = 0; i < I; i++) for (let c = 0; c < K; c++) dwv[i * O + cols[c]] += dwc[i * K + c];
+      // column c's gradient as row c of g^T x [K, I]
+      const dwc = floats(K * I);
+      k.gemm(true, false, 1, K, I, R, gv, 0, xv, 0, dwc, 0);
+      if (wantsSliceGrad(weight, 1)) dw = sliceGradFrom(1, cols, dwc, I, weight.dtype);
+      else {
+        const dwt = zeros(weight.shape, weight.dtype);
+        const dwv = dwt.values as FloatArray;
+        for (let c = 0; c < K; c++) for (let i = 0; i < I; i++) dwv[i * O + cols[c]] += dwc[c * I + i];
+        dw = dwt;
+      }
     }
     if (bias?.requiresGrad) {
-      const dbc = new (x.dtype === 'float64' ? Float64Array : Float32Array)(K);
+      const dbc = floats(K);
       k.sumRows(gv, R, K, dbc, false);
-      const dbt = zeros(bias.shape, bias.dtype);
-      const dbv = dbt.values as FloatArray;
-      db = dbt;
-      for (let c = 0; c < K; c++) dbv[cols[c]] += dbc[c];
+      if (wantsSliceGrad(bias, 0)) db = sliceGradFrom(0, cols, dbc, 1, bias.dtype);
+      else {
+        const dbt = zeros(bias.shape, bias.dtype);
+        const dbv = dbt.values as FloatArray;
+        for (let c = 0; c < K; c++) dbv[cols[c]] += dbc[c];
+        db = dbt;
+      }
     }
     return [dx, dw, db];
   });
 }
 
+/**
+ * One output of a linear layer per row: out[r] = x[r] . weight[:, cols[r]] + bias[cols[r]] for x
+ * [R, I], weight [I, O], cols R int32 indices: [R]. A row's score of its own target (the positive
+ * of a sampled binary loss) without the [R, distinct positives] block of linearColumns. Gradients as
+ * linearColumns' (slice gradients for a weight with sparseAxis 1 and a bias with sparseAxis 0).
+ */
+export function linearPicked(x: Tensor, weight: Tensor, bias: Tensor | null, cols: Int32Array): Tensor {
+  assertSameFloat('linearPicked', x, weight, bias);
+  const [R, I] = rowsCols(x.shape);
+  if (x.rank !== 2 || weight.rank !== 2 || weight.shape[0] !== I || cols.length !== R)
+    throw new Error(`linearPicked: input ${shapeString(x.shape)}, weight ${shapeString(weight.shape)} and ${cols.length} columns do not match`);
+  const O = weight.shape[1];
+  for (let r = 0; r < R; r++)
+    if (!(cols[r] >= 0 && cols[r] < O)) throw new Error(`linearPicked: column ${cols[r]} at ${r} is outside [0, ${O})`);
+  const xv = fvals(x), wv = fvals(weight), bv = bias ? fvals(bias) : null;
+  const out = empty([R], x.dtype);
+  const ov = out.values as FloatArray;
+  for (let r = 0; r < R; r++) {
+    let s = bv ? bv[cols[r]] : 0;
+    for (let i = 0; i < I; i++) s += xv[r * I + i] * wv[i * O + cols[r]];
+    ov[r] = s;
+  }
+  return record('linearPicked', out, bias ? [x, weight, bias] : [x, weight], (g) => {
+    const gv = fvals(g);
+    let dx: Tensor | null = null, dw: Tensor | SliceGrad | null = null, db: Tensor | SliceGrad | null = null;
+    if (x.requiresGrad) {
+      dx = empty(x.shape, x.dtype);
+      const dxv = dx.values as FloatArray;
+      for (let r = 0; r < R; r++) for (let i = 0; i < I; i++) dxv[r * I + i] = gv[r] * wv[i * O + cols[r]];
+    }
+    if (weight.requiresGrad) {
+      if (wantsSliceGrad(weight, 1)) {
+        const rows = new (x.dtype === 'float64' ? Float64Array : Float32Array)(R * I); // row r: g[r] x[r], the gradient of column cols[r]
+        for (let r = 0; r < R; r++) for (let i = 0; i < I; i++) rows[r * I + i] = gv[r] * xv[r * I + i];
+        dw = sliceGradFrom(1, cols, rows, I, weight.dtype);
+      } else {
+        const dwt = zeros(weight.shape, weight.dtype);
+        const dwv = dwt.values as FloatArray;
+        for (let r = 0; r < R; r++) for (let i = 0; i < I; i++) dwv[i * O + cols[r]] += gv[r] * xv[r * I + i];
+        dw = dwt;
+      }
+    }
+    if (bias?.requiresGrad) {
+      if (wantsSliceGrad(bias, 0)) db = sliceGradFrom(0, cols, gv, 1, bias.dtype);
+      else {
+        const dbt = zeros(bias.shape, bias.dtype);
+        const dbv = dbt.values as FloatArray;
+        for (let r = 0; r < R; r++) dbv[cols[r]] += gv[r];
+        db = dbt;
+      }
+    }
+    return [dx, dw, db];
+  });
+}

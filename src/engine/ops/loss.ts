@@ -89,3 +89,35 @@ export function mse(a: Tensor, b: Tensor, mask: Tensor | null = null): Tensor {
     return [da, db];
   });
 }
+
+/** log(1 + e^x) without overflow. */
+function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/**
+ * gSASRec's generalised binary cross-entropy (Petrov & Macdonald, RecSys 2023), averaged over rows:
+ * -(log sigmoid(pos[r])^beta + sum_j log(1 - sigmoid(neg[r, j]))) for the positive's logit pos [R]
+ * and its negatives' logits neg [R, N]. beta = 1 is plain binary cross-entropy (SASRec's loss with
+ * one negative); models/sampled-softmax.ts (gbceBeta) sets it from the calibration t.
+ */
+export function gbce(pos: Tensor, neg: Tensor, beta: number): Tensor {
+  assertSameFloat('gbce', pos, neg);
+  const R = pos.size;
+  if (neg.rank !== 2 || neg.shape[0] !== R) throw new Error(`gbce: negatives ${shapeString(neg.shape)} do not match ${R} positives`);
+  const N = neg.shape[1], pv = fvals(pos), nv = fvals(neg), scale = R ? 1 / R : 0;
+  const dp = pos.requiresGrad ? empty(pos.shape, pos.dtype) : null, dn = neg.requiresGrad ? empty(neg.shape, neg.dtype) : null;
+  const dpv = dp?.values as FloatArray | undefined, dnv = dn?.values as FloatArray | undefined;
+  let total = 0;
+  for (let r = 0; r < R; r++) {
+    total += beta * softplus(-pv[r]); // -beta log sigmoid(s) = beta softplus(-s)
+    if (dpv) dpv[r] = -beta * scale / (1 + Math.exp(pv[r])); // beta (sigmoid(s) - 1)
+    for (let j = r * N; j < (r + 1) * N; j++) {
+      total += softplus(nv[j]); // -log(1 - sigmoid(s)) = softplus(s)
+      if (dnv) dnv[j] = scale / (1 + Math.exp(-nv[j])); // sigmoid(s)
+    }
+  }
+  const out = scalar(total * scale, pos.dtype);
+  if (!dp && !dn) return out;
+  return record('gbce', out, [pos, neg], (g) => [dp && scaledBy(dp, g), dn && scaledBy(dn, g)]);
+}

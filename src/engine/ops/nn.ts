@@ -3,10 +3,14 @@ import { isGradEnabled, record } from '../autograd.js';
 import { kernels } from '../backend/index.js';
 import type { FloatArray } from '../backend/kernels.js';
 import type { Rng } from '../random.js';
+import { sliceGradFrom, wantsSliceGrad } from '../sparse.js';
 import { Tensor, empty, shapeString, zeros } from '../tensor.js';
 import { assertSameFloat, assertShape, fvals, ivals, rowsCols } from './util.js';
 
-/** Rows of table [V, D] picked by ids (any shape) -> [...ids.shape, D]. */
+/**
+ * Rows of table [V, D] picked by ids (any shape) -> [...ids.shape, D]. A table with sparseAxis 0
+ * gets a slice gradient (the looked-up rows), else a dense one.
+ */
 export function embedding(table: Tensor, ids: Tensor): Tensor {
   const idv = ivals(ids, 'embedding ids');
   const [V, D] = table.shape;
@@ -15,6 +19,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   const out = empty([...ids.shape, D], table.dtype);
   kernels().gatherRows(fvals(table, 'embedding table'), idv, D, out.values as FloatArray);
   return record('embedding', out, [table], (g) => {
+    // a catalog's table flagged for it gets the looked-up rows only, not a [V, D] gradient
+    if (wantsSliceGrad(table, 0)) return [sliceGradFrom(0, idv, fvals(g), D, table.dtype)];
     const dt = zeros(table.shape, table.dtype);
     kernels().scatterAddRows(fvals(g), idv, D, dt.values as FloatArray);
     return [dt];

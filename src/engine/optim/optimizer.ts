@@ -1,9 +1,20 @@
 // Optimizers see only a list of parameters and keep their own per-parameter state; updates run in
-// place through one backend kernel per parameter.
+// place through one backend kernel per parameter. A parameter with a slice gradient only (a large
+// catalog's embedding table or output layer in a sampled step, Tensor.sliceGrad) is updated lazily:
+// its touched slices and their state are gathered, given the same kernel, and written back.
 import { kernels } from '../backend/index.js';
 import type { FloatArray } from '../backend/kernels.js';
-import { keep } from '../memory.js';
-import { Tensor, zeros } from '../tensor.js';
+import { keep, tidy } from '../memory.js';
+import { addSliceGrad, gatherSlices, scatterSlices, sliceLayout } from '../sparse.js';
+import { Tensor, empty, zeros, type SliceGrad } from '../tensor.js';
+
+/** A parameter with both a dense and a slice gradient: the slices added into the dense one. */
+function foldSliceGrad(p: Tensor): void {
+  if (!p.grad || !p.sliceGrad) return;
+  addSliceGrad(p.grad.values as FloatArray, sliceLayout(p, p.sliceGrad.axis), p.sliceGrad);
+  p.sliceGrad.values.dispose();
+  p.sliceGrad = null;
+}
 
 export abstract class Optimizer {
   /** Number of steps taken (bias correction uses it). */
@@ -16,11 +27,34 @@ export abstract class Optimizer {
     this.state = params.map((p) => Array.from({ length: slots }, () => keep(zeros(p.shape, p.dtype))));
   }
 
-  /** Applies one update to every parameter that has a gradient. */
+  /**
+   * Applies one update to every parameter that has a gradient. A parameter with only a slice
+   * gradient gets the lazy update: its untouched slices, and their state, stay as they are (as
+   * TensorFlow's LazyAdam and torch.optim.SparseAdam: moments decay and weight decay applies only
+   * where a slice has a gradient; bias correction counts every step). With a dense gradient too,
+   * the two are added and the update is the dense one.
+   */
   step(): void {
     this.stepCount++;
     this.params.forEach((p, i) => {
+      foldSliceGrad(p);
       if (p.grad) this.update(p.values as FloatArray, p.grad.values as FloatArray, this.state[i].map((s) => s.values as FloatArray));
+      else if (p.sliceGrad) this.updateSlices(p, p.sliceGrad, this.state[i]);
+    });
+  }
+
+  /** The update of the slices a slice gradient touches, run on dense copies of them. */
+  private updateSlices(p: Tensor, g: SliceGrad, state: Tensor[]): void {
+    const layout = sliceLayout(p, g.axis), n = g.index.length * layout.length;
+    tidy(() => {
+      const held = [p, ...state];
+      const copies = held.map((t) => {
+        const c = empty([n], p.dtype);
+        gatherSlices(t.values as FloatArray, layout, g.index, c.values as FloatArray);
+        return c.values as FloatArray;
+      });
+      this.update(copies[0], g.values.values as FloatArray, copies.slice(1));
+      held.forEach((t, j) => scatterSlices(t.values as FloatArray, layout, g.index, copies[j]));
     });
   }
 
@@ -28,6 +62,8 @@ export abstract class Optimizer {
     for (const p of this.params) {
       p.grad?.dispose();
       p.grad = null;
+      p.sliceGrad?.values.dispose();
+      p.sliceGrad = null;
     }
   }
 
@@ -94,7 +130,10 @@ export interface LambOptions extends AdamOptions {
   clampNorm?: number;
 }
 
-/** LAMB (You et al. 2019): Adam direction plus decoupled decay, scaled per parameter by ||p|| / ||update||. */
+/**
+ * LAMB (You et al. 2019): Adam direction plus decoupled decay, scaled per parameter by ||p|| /
+ * ||update||. In a lazy update (a slice gradient) the norms are those of the touched slices.
+ */
 export class Lamb extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
@@ -126,10 +165,12 @@ export class Lamb extends Optimizer {
  */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   const k = kernels();
+  params.forEach(foldSliceGrad);
+  const grads = params.flatMap((p) => [p.grad, p.sliceGrad?.values].filter((g): g is Tensor => !!g));
   let sq = 0;
-  for (const p of params) if (p.grad) sq += k.sumSquares(p.grad.values as FloatArray);
+  for (const g of grads) sq += k.sumSquares(g.values as FloatArray);
   const norm = Math.sqrt(sq);
   const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) for (const p of params) if (p.grad) k.scale(p.grad.values as FloatArray, coef);
+  if (coef < 1) for (const g of grads) k.scale(g.values as FloatArray, coef);
   return norm;
 }

@@ -52,6 +52,7 @@ export class AdaRecNet extends NextItemModel {
   readonly drop: nn.Dropout;
   readonly cells: Cell[];
   readonly output: nn.Linear;
+  protected get itemTable(): nn.Embedding { return this.itemEmbedding; }
   /** Set by the search before a forward; null for a derived student. */
   mix: NetworkMix | null = null;
 
