@@ -147,16 +147,19 @@ export function linearColumns(x: Tensor, weight: Tensor, bias: Tensor | null, co
     if (bias?.requiresGrad) {
       const dbc = floats(K);
       k.sumRows(gv, R, K, dbc, false);
-      if (wantsSliceGrad(bias, 0)) db = sliceGradFrom(0, cols, dbc, 1, bias.dtype);
-      else {
-        const dbt = zeros(bias.shape, bias.dtype);
-        const dbv = dbt.values as FloatArray;
-        for (let c = 0; c < K; c++) dbv[cols[c]] += dbc[c];
-        db = dbt;
-      }
+      db = columnBiasGrad(bias, cols, dbc);
     }
     return [dx, dw, db];
   });
+}
+
+/** A bias's gradient from per-column values vals[c] for the columns cols[c] (repeats add): a slice gradient when the bias wants one. */
+function columnBiasGrad(bias: Tensor, cols: Int32Array, vals: FloatArray): Tensor | SliceGrad {
+  if (wantsSliceGrad(bias, 0)) return sliceGradFrom(0, cols, vals, 1, bias.dtype);
+  const dbt = zeros(bias.shape, bias.dtype);
+  const dbv = dbt.values as FloatArray;
+  for (let c = 0; c < cols.length; c++) dbv[cols[c]] += vals[c];
+  return dbt;
 }
 
 /**
@@ -201,15 +204,7 @@ export function linearPicked(x: Tensor, weight: Tensor, bias: Tensor | null, col
         dw = dwt;
       }
     }
-    if (bias?.requiresGrad) {
-      if (wantsSliceGrad(bias, 0)) db = sliceGradFrom(0, cols, gv, 1, bias.dtype);
-      else {
-        const dbt = zeros(bias.shape, bias.dtype);
-        const dbv = dbt.values as FloatArray;
-        for (let r = 0; r < R; r++) dbv[cols[r]] += gv[r];
-        db = dbt;
-      }
-    }
+    if (bias?.requiresGrad) db = columnBiasGrad(bias, cols, gv);
     return [dx, dw, db];
   });
 }
