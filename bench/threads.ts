@@ -1,7 +1,8 @@
 // bench/threads: training steps of the three teachers at 1 thread and at N threads (ADAREC_THREADS
 // or --threads, default: this machine's physical cores, at least 2), interleaved step by step in
-// one process, so load from other processes hits both alike. Prints ms/step for each count and
-// `ratio: X` (N threads / 1 thread; below 1 is a speed-up). GEMMs run on oneDNN's OpenMP threads,
+// one process, so load from other processes hits both alike. Prints ms/step for each count, the
+// batch-1 scoring p50 at each count, and `ratio: X` (training, N threads / 1 thread; below 1 is a
+// speed-up). GEMMs run on oneDNN's OpenMP threads,
 // attention on one task per (batch, head), layer norm, softmax, cross-entropy and the element-wise
 // kernels on contiguous row/element slices (native/common.h).
 import { Rng, backendName, backward, keep, optim, physicalCores, tidy } from '../src/engine/index.js';
@@ -12,6 +13,7 @@ import { BERT4Rec } from '../src/models/bert4rec.js';
 import type { SequentialRecommender } from '../src/models/types.js';
 import { randomBatch } from './model-config.js';
 import { median } from './torch-process.js';
+import { measureLatency } from '../src/eval/cost.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,9 +57,15 @@ for (const [name, make] of models) {
     if (i % 2 === 0) { a = step(1); b = step(N); } else { b = step(N); a = step(1); }
     if (i >= WARMUP) { one.push(a); many.push(b); }
   }
+  // batch-1 scoring (the serving path's single sequence): small GEMMs stay on one thread, so
+  // more threads must not slow it down
+  const lat = (threads: number): number => { setNativeThreads(threads); return measureLatency(m, 50, 100).p50; };
+  const l1: number[] = [], lN: number[] = [];
+  for (let i = 0; i < 3; i++) { l1.push(lat(1)); lN.push(lat(N)); }
   m.dispose(); inputs.dispose(); targets.dispose();
   const r = median(many) / median(one);
   ratios.push(r);
-  console.log(`  ${name}: 1 thread ${median(one).toFixed(0)} ms/step, ${N} threads ${median(many).toFixed(0)} ms/step (ratio ${r.toFixed(3)})`);
+  console.log(`  ${name}: 1 thread ${median(one).toFixed(0)} ms/step, ${N} threads ${median(many).toFixed(0)} ms/step (ratio ${r.toFixed(3)}); ` +
+    `batch-1 scoring of 50 items p50 ${median(l1).toFixed(3)} / ${median(lN).toFixed(3)} ms`);
 }
 console.log(`ratio: ${(ratios.reduce((a, b) => a * b, 1) ** (1 / ratios.length)).toFixed(3)} (geometric mean, ${N} threads / 1)`);

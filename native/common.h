@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#include <atomic>
 
 #if !defined(ADAREC_HAVE_DNNL) && !defined(ADAREC_HAVE_OPENBLAS)
 #error "adarec_native needs oneDNN (apt install libdnnl-dev) or OpenBLAS (apt install libopenblas-dev)"
@@ -300,8 +301,11 @@ struct GemmGuard {
 // pool threads libgomp creates inherit a mask with the asynchronous signals blocked (they may
 // run oneDNN later) and signals keep going to Node's own threads.
 int threadCount();
-// Below this much work (roughly float operations) a kernel stays on the calling thread.
-constexpr int64_t kParallelMinWork = int64_t{1} << 16;
+// Parallel regions opened so far (info().parallelRegions: lets the tests check that they fork).
+extern std::atomic<int64_t> g_parallelRegions;
+// Below this much work (roughly float operations, ~0.3-1 ms of one core) a kernel stays on the
+// calling thread: waking a sleeping pool thread costs tens of microseconds (batch-1 scoring).
+constexpr int64_t kParallelMinWork = int64_t{1} << 20;
 
 // fn(lo, hi) over [0, n): one contiguous slice per thread. Only for work whose results do not
 // depend on how [0, n) is split (independent elements or rows).
@@ -313,6 +317,7 @@ inline void parallelRange(int64_t n, int64_t costPerItem, F&& fn) {
     return;
   }
   const int parts = static_cast<int>(std::min<int64_t>(t, n));
+  g_parallelRegions.fetch_add(1, std::memory_order_relaxed);
   GemmGuard guard(true);
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
   for (int p = 0; p < parts; ++p) fn(n * p / parts, n * (p + 1) / parts);
@@ -328,6 +333,7 @@ inline void parallelChunks(int64_t chunks, int64_t costPerChunk, F&& fn) {
     for (int64_t c = 0; c < chunks; ++c) fn(c);
     return;
   }
+  g_parallelRegions.fetch_add(1, std::memory_order_relaxed);
   GemmGuard guard(true);
 #pragma omp parallel for num_threads(t) schedule(static)
   for (int64_t c = 0; c < chunks; ++c) fn(c);

@@ -25,6 +25,8 @@ Lib g_lib = kOneDnn;
 Lib g_lib = kOpenBlas;
 #endif
 int g_threads = 1;
+// Multiply-adds below which a oneDNN GEMM runs on the calling thread (~0.5 ms of one core: below it, waking the pool costs about what the split saves).
+constexpr int64_t kGemmParallelMin = int64_t{1} << 23;
 
 const char* libName(Lib l) { return l == kOneDnn ? "onednn" : "openblas"; }
 
@@ -51,6 +53,7 @@ void applyThreads(int n) {
 }  // namespace
 
 int threadCount() { return g_threads; }
+std::atomic<int64_t> g_parallelRegions{0};
 
 // oneDNN 2.6's JIT sgemm kernels point rsp into a heap workspace, so the frame of any signal
 // handled mid-call is written onto the heap (oneDNN issue #4845, fixed in 3.11): SIGPROF from
@@ -82,7 +85,12 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   }
 #ifdef ADAREC_HAVE_DNNL
   if (g_lib == kOneDnn) {
+    // a small GEMM stays on this thread: waking the pool costs more than it saves (batch-1
+    // scoring ran 1.7-2.5x slower at 2 threads without this); oneDNN reads the OpenMP count per call
+    const bool one = g_threads > 1 && M * N * K < kGemmParallelMin;
+    if (one) omp_set_num_threads(1);
     dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (one) omp_set_num_threads(g_threads);
     return;
   }
 #endif
@@ -158,7 +166,7 @@ napi_value SetGemm(napi_env env, napi_callback_info ci) {
 
 napi_value Info(napi_env env, napi_callback_info ci) {
   Args a(env, ci);
-  napi_value obj, gemm, threads, avail, s;
+  napi_value obj, gemm, threads, avail, s, regions;
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, libName(g_lib), NAPI_AUTO_LENGTH, &gemm);
   napi_create_int32(env, g_threads, &threads);
@@ -172,6 +180,8 @@ napi_value Info(napi_env env, napi_callback_info ci) {
   napi_set_named_property(env, obj, "gemm", gemm);
   napi_set_named_property(env, obj, "threads", threads);
   napi_set_named_property(env, obj, "available", avail);
+  napi_create_double(env, static_cast<double>(g_parallelRegions.load()), &regions);
+  napi_set_named_property(env, obj, "parallelRegions", regions);
   return obj;
 }
 

@@ -68,12 +68,20 @@ describe('native kernels across thread counts', { skip }, () => {
   let seed = 500;
   const rnd = (n: number, lo = -1, hi = 1): Float32Array => randomArray(n, ++seed, lo, hi);
 
-  /** Runs `f` (which returns every output it wrote) at 1 and at 3 threads; the outputs must be identical. */
+  const regions = (): number => nativeInfo()?.parallelRegions ?? 0;
+  /**
+   * Runs `f` (which returns every output it wrote) at 1 and at 3 threads; the outputs must be
+   * identical, and the 3-thread run must have opened parallel regions (the sizes are above the
+   * kernels' threshold) while the 1-thread run opened none.
+   */
   const same = (what: string, f: () => ArrayLike<number>[]): ArrayLike<number>[] => {
     setNativeThreads(1);
+    const r0 = regions();
     const one = f().map((a) => Array.from(a));
+    assert.equal(regions(), r0, `${what}: no parallel region at 1 thread`);
     setNativeThreads(3);
     const three = f().map((a) => Array.from(a));
+    assert.ok(regions() > r0, `${what}: the 3-thread run opened no parallel region (inputs below the threshold?)`);
     setNativeThreads(initial);
     assert.equal(three.length, one.length);
     for (let i = 0; i < one.length; i++) assert.deepEqual(three[i], one[i], `${what}: output ${i} differs between 1 and 3 threads`);
@@ -85,7 +93,7 @@ describe('native kernels across thread counts', { skip }, () => {
   });
 
   it('element-wise: unary, unary gradients, masked scale, axpy, scale', () => {
-    const n = 300_001; // odd: uneven slices
+    const n = 1_200_001; // odd: uneven slices; above the kernels' parallel threshold
     const x = rnd(n, -3, 3), dy = rnd(n);
     const mask = Uint8Array.from(rnd(n), (v) => (v > 0 ? 1 : 0));
     for (const op of ['exp', 'tanh', 'relu', 'sigmoid', 'square'] as const) {
@@ -109,7 +117,7 @@ describe('native kernels across thread counts', { skip }, () => {
   });
 
   it('binary ops with broadcasting split along the outer axis', () => {
-    const B = 37, T = 61, C = 53;
+    const B = 101, T = 103, C = 107; // > 2^20 elements
     const a = rnd(B * T * C), row = rnd(C), col = rnd(B * T);
     for (const op of ['add', 'mul', 'max'] as const) {
       const [full, bcastRow, bcastCol] = same(`binary ${op}`, () => {
@@ -129,7 +137,7 @@ describe('native kernels across thread counts', { skip }, () => {
   });
 
   it('layer norm forward and backward (parameter gradients summed over row chunks)', () => {
-    const R = 2_000, C = 64; // 8 chunks of 256 rows, the last partial
+    const R = 4_000, C = 64; // 16 chunks of 256 rows, the last partial
     const x = rnd(R * C, -2, 2), gamma = rnd(C, 0.5, 1.5), beta = rnd(C), dy = rnd(R * C);
     for (const relu of [false, true]) {
       const [y, , , dx, dg, db] = same(`layerNorm relu=${relu}`, () => {
@@ -180,7 +188,7 @@ describe('native kernels across thread counts', { skip }, () => {
   });
 
   it('attention forward and backward, one task per (batch, head)', () => {
-    const B = 6, T = 40, H = 2, Dh = 16, E = H * Dh, n = B * T * E;
+    const B = 6, T = 80, H = 2, Dh = 16, E = H * Dh, n = B * T * E;
     const q = rnd(n), kk = rnd(n), v = rnd(n), dout = rnd(n);
     const keyMask = Float32Array.from({ length: B * T }, (_, i) => (i % T < 5 * (i % B === 0 ? 1 : 0) ? 0 : 1));
     for (const causal of [true, false]) {

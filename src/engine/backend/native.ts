@@ -22,6 +22,8 @@ export interface NativeInfo {
   threads: number;
   /** The GEMM libraries this build was linked against. */
   available: GemmLibrary[];
+  /** Parallel regions our kernels have opened so far in this process (GEMMs' own not counted). */
+  parallelRegions: number;
   /** Where the addon was loaded from. */
   path: string;
 }
@@ -32,7 +34,7 @@ type I32 = Int32Array;
 /** The addon's exports (argument order mirrors the Kernels methods; see native/*.cc). */
 interface Addon {
   abi: number;
-  info(): { gemm: GemmLibrary; threads: number; available: GemmLibrary[] };
+  info(): { gemm: GemmLibrary; threads: number; available: GemmLibrary[]; parallelRegions: number };
   setThreads(n: number): void;
   setGemm(name: GemmLibrary): void;
   gemm(transA: boolean, transB: boolean, batch: number, M: number, N: number, K: number,
