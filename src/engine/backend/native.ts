@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { physicalCores } from './threads.js';
+import { engineThreads } from './threads.js';
 import type { AdamHyper, BinaryOp, FloatArray, Kernels, LambHyper, QuantizedItems, QuantizedQuery, ReduceOp, UnaryOp } from './kernels.js';
 
 /** Must equal kAbi in native/addon.cc; bumped whenever an addon signature changes. */
@@ -107,8 +107,9 @@ function loadAddon(): Addon {
   }
   if (a.abi !== NATIVE_ABI)
     throw new Error(`native addon ${path} is stale (abi ${String(a.abi)}, expected ${NATIVE_ABI}); run \`npm run build:native\``);
-  // the addon reads ADAREC_THREADS itself (default 1); unset, the engine's default is the physical cores
-  if (!process.env.ADAREC_THREADS) a.setThreads(physicalCores());
+  // one rule for the count (threads.ts: ADAREC_THREADS, else the physical cores); the addon's own
+  // start-up reading of the variable only checks it
+  a.setThreads(engineThreads());
   loadedFrom = path;
   return (addon = a);
 }
