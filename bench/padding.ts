@@ -6,11 +6,17 @@
 //           positions with a target (models/next-item-model.ts targetLoss).
 // Both compute the same loss and gradients (test/models.test.ts), so accuracy cannot differ;
 // the bench also checks the losses agree. Prints seconds per epoch and `ratio: X` (after / before).
+// --distill: a distillation step instead (the finetune of `adarec run`: a hidden-32 NextItNet
+// student, this SASRec as the frozen teacher, CE + embedding + EMD hidden + logit KL): before,
+// student and teacher logits at all 50 positions with the KL masked; after, at the target
+// positions only (signals(ids, rows), Distiller.loss).
 //
-//   npm run bench:padding [-- --model sasrec|nextitnet] [--batches N]
+//   npm run bench:padding [-- --model sasrec|nextitnet] [--distill] [--batches N]
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { F, Rng, backendName, backward, optim, tidy } from '../src/engine/index.js';
+import { F, Rng, backendName, backward, noGrad, optim, tidy } from '../src/engine/index.js';
+import { Distiller } from '../src/distill/distiller.js';
+import { targetRows } from '../src/models/common.js';
 import { nextItemBatch } from '../src/data/batch.js';
 import { readLog } from '../src/data/read-log.js';
 import { buildPrepared } from '../src/data/prepare.js';
@@ -20,6 +26,7 @@ import { trainingSequences } from '../src/train/trainer.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
+const distill = args.includes('--distill');
 const kind = arg('model', 'sasrec'), maxBatches = Number(arg('batches', 'Infinity'));
 const path = process.env.BEAUTY ?? fileURLToPath(new URL('../../../shared/data/beauty-s3rec/Beauty.txt', import.meta.url));
 if (!existsSync(path)) { console.error(`Amazon Beauty (S3Rec's Beauty.txt) not found at ${path} (set BEAUTY=path/to/Beauty.txt)`); process.exit(1); }
@@ -37,10 +44,17 @@ new Rng(1).shuffle(order);
 const model = kind === 'nextitnet'
   ? new NextItNet({ vocabSize: vocab, hidden: 64, dilations: [1, 2, 1, 2], kernelSize: 3, residual: 'learned' }, new Rng(0))
   : new SASRec({ vocabSize: vocab, maxLength: T, hidden: 64, heads: 2, blocks: 2, ffnMultiplier: 4, dropout: 0, residual: 'plain' }, new Rng(0));
-const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+const student = distill ? new NextItNet({ vocabSize: vocab, hidden: 32, dilations: [1, 2, 1, 2], kernelSize: 3, residual: 'learned' }, new Rng(5)) : null;
+const distiller = student ? new Distiller(32, 64, 2, 2, {
+  gamma: 0.5, beta: 0, mapping: 'emd', maskPads: true, temperature: 1,
+  terms: { ce: true, embedding: true, hidden: true, logits: true, efficiency: false },
+}, new Rng(6)) : null;
+if (student) model.eval();
+const trained = student ? [...student.parameters(), ...distiller!.parameters()] : model.parameters();
+const opt = new optim.Adam(trained, { lr: 1e-3 });
 const batches = Math.min(Math.ceil(order.length / B), maxBatches);
 const positions = windows.reduce((s, w) => s + Math.min(T, w.length - 1), 0);
-console.log(`padding: ${kind} hidden 64 on Beauty, vocab ${vocab}, ${windows.length} windows of <= ${T} (${(positions / windows.length).toFixed(1)} targets each on average), ` +
+console.log(`padding${distill ? ' (distillation: a hidden-32 NextItNet student of this teacher)' : ''}: ${kind} hidden 64 on Beauty, vocab ${vocab}, ${windows.length} windows of <= ${T} (${(positions / windows.length).toFixed(1)} targets each on average), ` +
   `batch ${B}, ${batches} batches; ${backendName()}, one thread`);
 
 let before = 0, after = 0, worst = 0;
@@ -51,6 +65,15 @@ for (let pass = 0; pass < 2; pass++) { // pass 0 warms up on 3 batches
     const step = (full: boolean): number => {
       const t0 = performance.now();
       const loss = tidy(() => {
+        if (student) {
+          const { inputs, targets } = nextItemBatch(seqs, T);
+          const rows = full ? null : targetRows(targets).rows;
+          const t = noGrad(() => model.signals(inputs, rows));
+          const l = distiller!.loss(student.signals(inputs, rows), t, inputs, targets, null).loss;
+          opt.zeroGrad(); backward(l);
+          distiller!.discardStep();
+          return l.item();
+        }
         const batch = nextItemBatch(seqs, T, !full && model.leadingPaddingInert);
         const l = full ? F.crossEntropy(model.forward(batch.inputs), batch.targets, 0) : model.loss(batch.inputs, batch.targets, batch.positionOffset);
         opt.zeroGrad(); backward(l);
@@ -66,6 +89,6 @@ for (let pass = 0; pass < 2; pass++) { // pass 0 warms up on 3 batches
 }
 const scale = Math.ceil(order.length / B) / batches;
 console.log(`before (full windows, output layer at every position): ${(before * scale / 1000).toFixed(1)} s/epoch`);
-console.log(`after (cut batches, output layer at targets only):     ${(after * scale / 1000).toFixed(1)} s/epoch`);
+console.log(`after (${distill ? 'logits and KL' : 'cut batches, output layer'} at targets only):     ${(after * scale / 1000).toFixed(1)} s/epoch`);
 console.log(`largest relative loss difference between the paths: ${worst.toExponential(2)}`);
 console.log(`ratio: ${(after / before).toFixed(3)}`);

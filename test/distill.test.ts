@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { F, Rng, tensor, type Tensor } from '../src/engine/index.js';
 import { Distiller, type DistillOptions } from '../src/distill/distiller.js';
 import type { DistillationSignals } from '../src/models/types.js';
+import { pickRows, targetRows } from '../src/models/common.js';
 import { assertClose } from './helpers.js';
 
 const B = 2, T = 4, C = 3, H = 5, V = 7;
@@ -44,6 +45,21 @@ describe('Distiller', () => {
       if (maskPads) assert.equal(again, parts.embedding);
       else assert.notEqual(again, parts.embedding);
     }
+  });
+
+  it('logits at the target positions only give the loss of logits at every position (default mode)', () => {
+    const rng = new Rng(4);
+    const s = signals(C, rng), t = signals(H, rng);
+    const { rows } = targetRows(targets);
+    assert.deepEqual(Array.from(rows.values), real);
+    const atRows = (x: DistillationSignals): DistillationSignals => ({ ...x, logits: pickRows(x.logits, rows) });
+    const terms = { ce: true, embedding: true, hidden: true, logits: true };
+    const full = distiller(true, terms).loss(s, t, inputs, targets, null).parts;
+    const picked = distiller(true, terms).loss(atRows(s), atRows(t), inputs, targets, null).parts;
+    for (const k of ['ce', 'logits', 'embedding', 'hidden', 'total'] as const) assertClose([picked[k]], [full[k]], 1e-6, k);
+    assert.ok(full.ce > 0 && full.logits > 0);
+    assert.throws(() => distiller(false, terms).loss(atRows(s), atRows(t), inputs, targets, null), /paper mode/);
+    assert.throws(() => distiller(true, terms).loss(atRows(s), t, inputs, targets, null), /teacher logits/);
   });
 
   it('EMD layer weights move after a step, and not after a step that was discarded', () => {

@@ -44,6 +44,12 @@ describe('sequential recommenders', () => {
         assert.deepEqual(s.logits.shape, [2, T, V]);
         const full = s.logits.toArray(), last = m.scoreLast(x).toArray();
         assertClose(last, [...full.slice((T - 1) * V, T * V), ...full.slice((2 * T - 1) * V)], 1e-4, 'scoreLast'); // float32: the last-position path sums in another order
+        // logits at chosen positions only: the same rows, everything else unchanged
+        const rows = [1, 5, 8, 15];
+        const picked = m.signals(x, tensor(Int32Array.from(rows), [rows.length], 'int32'));
+        assert.deepEqual(picked.logits.shape, [rows.length, V]);
+        assertClose(picked.logits.toArray(), rows.flatMap((r) => full.slice(r * V, (r + 1) * V)), 1e-5, 'logits at rows');
+        assertClose(picked.intermediates[0].toArray(), s.intermediates[0].toArray(), 1e-6, 'intermediates');
       }));
       m.dispose();
     });

@@ -10,7 +10,7 @@
 // also passed its KL arguments the other way round; both modes use KL(teacher || student), the
 // direction the method describes (the student is the one that learns).
 import { F, Tensor, noGrad, nn, type Rng } from '../engine/index.js';
-import { paddingMask } from '../models/common.js';
+import { paddingMask, targetRows } from '../models/common.js';
 import type { DistillationSignals } from '../models/types.js';
 import { EmdLayerMapping } from './emd.js';
 
@@ -69,7 +69,9 @@ export class Distiller extends nn.Module {
   /**
    * The loss of one batch. `inputs` [B, T] (for the padding mask), `targets` [B, T] (0 = no target),
    * `efficiency` the L_E tensor (or null when not searching). The EMD flow of this step is kept
-   * for `afterStep()`.
+   * for `afterStep()`. Logits may come at every position ([B, T, vocab]) or, in default mode, at
+   * the target positions only ([n, vocab], signals() given targetRows(targets).rows, the teacher's
+   * likewise): the same loss, since padded positions have no target and are masked out of the KL.
    */
   loss(student: DistillationSignals, teacher: DistillationSignals | null, inputs: Tensor, targets: Tensor,
     efficiency: Tensor | null): { loss: Tensor; parts: LossParts } {
@@ -80,12 +82,22 @@ export class Distiller extends nn.Module {
       parts[key] = t.item();
       if (w !== 0) weighted.push(w === 1 ? t : F.mulScalar(t, w));
     };
-    if (terms.ce) add(F.crossEntropy(student.logits, targets, 0), teacher ? 1 - gamma : 1, 'ce');
+    const atRows = student.logits.rank === 2;
+    const labels = atRows ? targetRows(targets).labels : targets;
+    if (atRows && labels.size !== student.logits.shape[0])
+      throw new Error(`distillation: ${student.logits.shape[0]} rows of student logits for ${labels.size} targets`);
+    if (atRows && !this.options.maskPads) throw new Error('distillation: paper mode averages the KL over every position; pass logits at every position');
+    if (teacher && teacher.logits.rank !== student.logits.rank)
+      throw new Error(`distillation: teacher logits [${teacher.logits.shape.join(', ')}], student logits [${student.logits.shape.join(', ')}]`);
+    if (terms.ce) add(F.crossEntropy(student.logits, labels, 0), teacher ? 1 - gamma : 1, 'ce');
     if (teacher) {
       const mask = paddingMask(inputs);
       if (terms.embedding) add(F.mse(this.embeddingProjection.forward(student.embedding), teacher.embedding, this.options.maskPads ? mask : null), gamma, 'embedding');
       if (terms.hidden) add(this.hiddenLoss(student.intermediates, teacher.intermediates, mask), gamma, 'hidden');
-      if (terms.logits) add(this.kl(teacher.logits, student.logits, mask, this.options.temperature), gamma, 'logits');
+      if (terms.logits) {
+        const kl = atRows ? F.distillKL(teacher.logits, student.logits, this.options.temperature, null) : this.kl(teacher.logits, student.logits, mask, this.options.temperature);
+        add(kl, gamma, 'logits');
+      }
     }
     if (terms.efficiency && efficiency) add(efficiency, beta, 'efficiency');
     if (weighted.length === 0) throw new Error('distillation: every loss term is switched off');

@@ -1,5 +1,5 @@
 // Helpers shared by the models.
-import { Tensor, empty, isGradEnabled, noGrad, tensor, tidy } from '../engine/index.js';
+import { F, Tensor, empty, isGradEnabled, noGrad, tensor, tidy } from '../engine/index.js';
 import type { SequentialRecommender } from './types.js';
 
 /** 1 where ids [B, T] hold an item, 0 at padding (id 0): the attention key mask. */
@@ -28,6 +28,26 @@ export function positionIds(B: number, T: number, offset = 0): Tensor {
  */
 export function layer(fn: () => Tensor): Tensor {
   return isGradEnabled() ? fn() : tidy(fn);
+}
+
+/**
+ * The positions of targets [B, T] that hold one (0 = none), as flat indices b * T + t in order
+ * (int32 [n]), with their labels (int32 [n]): the rows distillation scores.
+ */
+export function targetRows(targets: Tensor): { rows: Tensor; labels: Tensor } {
+  const tv = targets.values;
+  let n = 0;
+  for (let i = 0; i < tv.length; i++) if (tv[i] !== 0) n++;
+  const rows = new Int32Array(n), labels = new Int32Array(n);
+  for (let i = 0, j = 0; i < tv.length; i++) if (tv[i] !== 0) { rows[j] = i; labels[j++] = tv[i]; }
+  return { rows: tensor(rows, [n], 'int32'), labels: tensor(labels, [n], 'int32') };
+}
+
+/** Rows [n, C] of x [B, T, C] at flat positions `rows` (int32 [n], b * T + t); x itself without rows. */
+export function pickRows(x: Tensor, rows: Tensor | null | undefined): Tensor {
+  if (!rows) return x;
+  const [B, T, C] = x.shape;
+  return F.embedding(F.reshape(x, [B * T, C]), rows);
 }
 
 /** How many intermediate representations a model hands to distillation (one forward of one short sequence). */

@@ -16,7 +16,7 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
   abstract hidden(ids: Tensor, positionOffset?: number): Tensor;
   /** See SequentialRecommender.leadingPaddingInert (false unless a model knows better). */
   readonly leadingPaddingInert: boolean = false;
-  abstract signals(ids: Tensor): DistillationSignals;
+  abstract signals(ids: Tensor, rows?: Tensor | null): DistillationSignals;
 
   /**
    * Whether the catalog's parameters (the item embedding table, the output layer's weight and bias)

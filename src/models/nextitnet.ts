@@ -3,7 +3,7 @@
 import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
 import type { DistillationSignals } from './types.js';
 import { NextItemModel } from './next-item-model.js';
-import { layer } from './common.js';
+import { layer, pickRows } from './common.js';
 
 export interface NextItNetConfig {
   /** Vocabulary size including padding id 0 (numItems + 1). */
@@ -85,7 +85,7 @@ export class NextItNet extends NextItemModel {
   }
 
   /** Intermediates are the outputs of every second block (8 for the reference 16 blocks). */
-  signals(ids: Tensor): DistillationSignals {
+  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals {
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
@@ -93,6 +93,6 @@ export class NextItNet extends NextItemModel {
       x = b.forward(x);
       if (i % 2 === 1) intermediates.push(x);
     });
-    return { embedding, intermediates, logits: this.output.forward(x) };
+    return { embedding, intermediates, logits: this.output.forward(pickRows(x, rows)) };
   }
 }

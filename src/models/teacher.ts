@@ -16,8 +16,8 @@ export interface Teacher {
   readonly intermediates: number;
   /** The data a checkpoint teacher was trained on; null when unknown (ONNX). */
   readonly manifestHash: string | null;
-  /** The signals of ids [B, T] (int32, left-padded with 0). */
-  signals(ids: Tensor): Promise<DistillationSignals>;
+  /** The signals of ids [B, T] (int32, left-padded with 0); rows: the logits at those flat positions only (SequentialRecommender.signals). */
+  signals(ids: Tensor, rows?: Tensor | null): Promise<DistillationSignals>;
   dispose(): void;
 }
 
@@ -32,7 +32,7 @@ export function modelTeacher(model: SequentialRecommender, o: { kind: string; hi
   model.eval();
   return {
     kind: o.kind, vocabSize: model.vocabSize, hidden: o.hidden, intermediates: intermediateCount(model, 1), manifestHash: o.manifestHash,
-    signals: (ids) => Promise.resolve(noGrad(() => tidy(() => model.signals(ids)))),
+    signals: (ids, rows) => Promise.resolve(noGrad(() => tidy(() => model.signals(ids, rows)))),
     dispose: () => model.dispose(),
   };
 }

@@ -2,7 +2,7 @@
 // TransformerBlocks, a final LayerNorm and a linear output over all items. SASRec runs it causally;
 // BERT4Rec bidirectionally with a [MASK] token, then causally after its autoregressive finetune.
 import { F, Rng, Tensor, isGradEnabled, nn } from '../engine/index.js';
-import { layer, paddingMask, positionIds } from './common.js';
+import { layer, paddingMask, pickRows, positionIds } from './common.js';
 import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
 import type { DistillationSignals } from './types.js';
 import { NextItemModel } from './next-item-model.js';
@@ -67,13 +67,13 @@ export class TransformerRecommender extends NextItemModel {
   }
 
   /** Intermediates are every block's output (8 for the reference size). */
-  signals(ids: Tensor): DistillationSignals {
+  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals {
     const mask = paddingMask(ids);
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
     for (const b of this.blocks) intermediates.push((x = b.forward(x, mask)));
-    return { embedding, intermediates, logits: this.output.forward(this.finalNorm.forward(x)) };
+    return { embedding, intermediates, logits: this.output.forward(this.finalNorm.forward(pickRows(x, rows))) };
   }
 
   /** Final hidden states [B, T, hidden] (after the final LayerNorm). */

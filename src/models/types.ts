@@ -9,7 +9,11 @@ export interface DistillationSignals {
   embedding: Tensor;
   /** Intermediate representations [B, T, C] handed to hidden-layer distillation (METHOD.md). */
   intermediates: Tensor[];
-  /** Logits [B, T, vocab] at every position. */
+  /**
+   * Logits [B, T, vocab] at every position, or [n, vocab] at the rows signals() was given (the
+   * positions that have a target: on short-sequence data most positions are padding, and the output
+   * layer over the catalog is the largest cost of a distillation step).
+   */
   logits: Tensor;
 }
 
@@ -18,8 +22,11 @@ export interface SequentialRecommender extends nn.Module {
   readonly vocabSize: number;
   /** Logits [B, T, vocab] for item ids [B, T] (int32, left-padded with 0). */
   forward(ids: Tensor): Tensor;
-  /** Embedding output, intermediates and logits of one batch. */
-  signals(ids: Tensor): DistillationSignals;
+  /**
+   * Embedding output, intermediates and logits of one batch; `rows` (int32 [n], flat indices
+   * b * T + t into [B, T]): the logits at those positions only (targetRows).
+   */
+  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals;
   /**
    * Logits [B, vocab] of the last position only. positionOffset: ids are the last T positions of a
    * window of positionOffset + T (only for models whose leadingPaddingInert is true, and only when

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { tensor, type Tensor } from '../engine/index.js';
+import { tensor, tidy, type Tensor } from '../engine/index.js';
+import { pickRows } from '../models/common.js';
 import type { Teacher } from '../models/teacher.js';
 import type { DistillationSignals } from '../models/types.js';
 import { readOnnxMapping, type OnnxMapping } from './mapping.js';
@@ -60,7 +61,7 @@ export class OnnxTeacher implements Teacher {
     return this.mapping.maxLength;
   }
 
-  async signals(ids: Tensor): Promise<DistillationSignals> {
+  async signals(ids: Tensor, rows?: Tensor | null): Promise<DistillationSignals> {
     const [B, T] = ids.shape;
     const m = this.mapping;
     if (T !== m.maxLength) throw new Error(`${this.mappingPath}: maxLength: the model takes ${m.maxLength} positions, the batch has ${T}`);
@@ -78,7 +79,12 @@ export class OnnxTeacher implements Teacher {
         throw new Error(`${this.mappingPath}: ${field}: output '${name}' is ${t.type} [${t.dims.join(', ')}], expected float32 [${want.join(', ')}]`);
     }
     const [embedding, ...rest] = fields.map(([, name, last]) => tensor(out[name].data as Float32Array, [B, T, last], 'float32'));
-    return { embedding, intermediates: rest.slice(0, -1), logits: rest[rest.length - 1] };
+    const logits = rest[rest.length - 1];
+    if (!rows) return { embedding, intermediates: rest.slice(0, -1), logits };
+    // the ONNX model scores every position; the rows asked for are gathered from them
+    const picked = tidy(() => pickRows(logits, rows));
+    logits.dispose();
+    return { embedding, intermediates: rest.slice(0, -1), logits: picked };
   }
 
   dispose(): void {

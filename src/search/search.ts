@@ -15,6 +15,7 @@ import { cutoffsFor } from '../eval/metrics.js';
 import { modelScorer, type Scorer } from '../eval/scorer.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import type { DistillationSignals } from '../models/types.js';
+import { targetRows } from '../models/common.js';
 import {
   appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
@@ -240,11 +241,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const B = config.batchSize, batches = Math.ceil(train.length / B);
     const cellsFactor = config.perCell ? 1 / K : 1;
     const cache = config.cacheTeacher ? new TeacherCache(train.length, T) : null;
+    // default mode scores logits at the positions with a target only (the same loss; paper mode's
+    // KL averages over every position, pads included)
+    const atTargets = config.mode !== 'paper';
 
     /** The teacher's signals of a batch (the caller disposes them); `cached` = the batch's indices into train. */
     const teacherSignals = (batch: Int32Array[], cached: Int32Array | null): Promise<DistillationSignals> => {
-      const compute = (): Promise<DistillationSignals> => batchSignals(teacher, batch, T);
-      return cache && cached ? cache.get(cached, compute) : compute();
+      const compute = (): Promise<DistillationSignals> => batchSignals(teacher, batch, T, atTargets);
+      const scored = atTargets ? batch.map((s) => Math.min(s.length - 1, T)) : null;
+      return cache && cached ? cache.get(cached, scored, compute) : compute();
     };
 
     /** Forward + loss of one batch under a fresh Gumbel sample, against the teacher's signals `t` of it. */
@@ -252,7 +257,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       const { inputs, targets } = nextItemBatch(batch, T);
       const sample = sampleEdges(state.alpha, tau, gumbelRng);
       net.mix = { weights: sample.weights, active: activeColumns(sample.index, operators, config.estimator), perCell: config.perCell };
-      const s = net.signals(inputs);
+      const s = net.signals(inputs, atTargets ? targetRows(targets).rows : null);
       let eff: Tensor;
       if (pricing) {
         const p = pricing.penalty(state.alpha, sample.index);

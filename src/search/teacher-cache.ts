@@ -2,8 +2,10 @@
 // epoch the frozen teacher is not run again. The teacher sees each sequence alone (no batch
 // statistics, eval mode), so a sequence's rows are the same in any batch.
 //
-// Memory: sequences x maxLength x (C_t x (1 + M) + numItems + 1) float32 values, e.g. MovieLens
-// 100K with the reference NextItNet (2,057 x 50 x (256 x 9 + 1,204)) = 1.4 GB; on by request only.
+// Memory: sequences x (maxLength x C_t x (1 + M) + scored positions x (numItems + 1)) float32
+// values; the logits are kept at the positions distillation scores (the targets, in default mode)
+// or at every position (paper mode). E.g. MovieLens 100K with the reference NextItNet at every
+// position (2,057 x 50 x (256 x 9 + 1,204)) = 1.4 GB; on by request only.
 import { empty, type Tensor } from '../engine/index.js';
 import type { DistillationSignals } from '../models/types.js';
 
@@ -15,28 +17,50 @@ export class TeacherCache {
     this.rows = new Array(sequences);
   }
 
-  /** The signals of the sequences `indices` (one batch, in order; the caller disposes them), computing and storing missing ones. */
-  async get(indices: ArrayLike<number>, compute: () => Promise<DistillationSignals>): Promise<DistillationSignals> {
+  /**
+   * The signals of the sequences `indices` (one batch, in order; the caller disposes them),
+   * computing and storing missing ones. `scored`: how many logit rows each sequence of the batch
+   * has when the logits are at the target positions only ([n, vocab], in batch order), else null
+   * ([B, T, vocab]).
+   */
+  async get(indices: ArrayLike<number>, scored: ArrayLike<number> | null, compute: () => Promise<DistillationSignals>): Promise<DistillationSignals> {
     const n = indices.length;
     let missing = false;
     for (let b = 0; b < n; b++) if (!this.rows[indices[b]]) missing = true;
     if (missing) {
       const s = await compute();
-      const parts = [s.embedding, ...s.intermediates, s.logits];
+      const perSequence = [s.embedding, ...s.intermediates].map((t) => t.size / n);
+      const V = s.logits.shape[s.logits.rank - 1];
+      let logitRow = 0;
       for (let b = 0; b < n; b++) {
+        const logitRows = scored ? scored[b] : this.T;
+        const at = logitRow;
+        logitRow += logitRows;
         if (this.rows[indices[b]]) continue;
-        this.rows[indices[b]] = parts.map((t) => { const per = t.size / n; return Float32Array.from(t.values.subarray(b * per, (b + 1) * per)); });
+        const parts = [s.embedding, ...s.intermediates].map((t, p) => Float32Array.from(t.values.subarray(b * perSequence[p], (b + 1) * perSequence[p])));
+        parts.push(Float32Array.from(s.logits.values.subarray(at * V, (at + logitRows) * V)));
+        this.rows[indices[b]] = parts;
       }
+      if (logitRow * V !== s.logits.size) throw new Error(`TeacherCache: ${s.logits.size / V} logit rows for ${logitRow} scored positions`);
       return s;
     }
     const first = this.rows[indices[0]]!;
     const ts: Tensor[] = first.map((row, p) => {
-      const per = row.length;
-      const t = empty([n, this.T, per / this.T], 'float32');
-      const v = t.values;
-      for (let b = 0; b < n; b++) v.set(this.rows[indices[b]]![p], b * per);
-      return t;
+      if (p < first.length - 1 || !scored) return this.stack(indices, p, [n, this.T, row.length / this.T]);
+      let total = 0, values = 0;
+      for (let b = 0; b < n; b++) { total += scored[b]; values += this.rows[indices[b]]![p].length; }
+      return this.stack(indices, p, [total, values / total]);
     });
     return { embedding: ts[0], intermediates: ts.slice(1, ts.length - 1), logits: ts[ts.length - 1] };
+  }
+
+  /** Part p of the sequences `indices`, one after the other, as a tensor of `shape`. */
+  private stack(indices: ArrayLike<number>, p: number, shape: number[]): Tensor {
+    const t = empty(shape, 'float32');
+    const v = t.values;
+    let at = 0;
+    for (let b = 0; b < indices.length; b++) { const row = this.rows[indices[b]]![p]; v.set(row, at); at += row.length; }
+    if (at !== t.size) throw new Error(`TeacherCache: ${at} cached values for a tensor of ${t.size}`);
+    return t;
   }
 }

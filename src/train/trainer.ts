@@ -21,7 +21,7 @@ import { modelScorer, padBatch, type Scorer } from '../eval/scorer.js';
 import { BERT4Rec } from '../models/bert4rec.js';
 import { NextItemModel } from '../models/next-item-model.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
-import { intermediateCount } from '../models/common.js';
+import { intermediateCount, targetRows } from '../models/common.js';
 import { NegativeSampler, gbceBeta, gbceNegatives, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../distill/distiller.js';
@@ -220,14 +220,19 @@ function initFrom(model: SequentialRecommender, init: NonNullable<TrainConfig['i
 
 /**
  * The teacher's signals of a batch's inputs (the caller disposes them), fetched before the
- * synchronous training step: an ONNX teacher runs asynchronously in onnxruntime.
+ * synchronous training step: an ONNX teacher runs asynchronously in onnxruntime. atTargets: the
+ * logits at the positions that have a target only ([n, vocab], Distiller.loss).
  */
-export async function batchSignals(teacher: Teacher, batch: readonly Int32Array[], maxLength: number): Promise<DistillationSignals> {
-  const inputs = tidy(() => nextItemBatch(batch, maxLength).inputs);
+export async function batchSignals(teacher: Teacher, batch: readonly Int32Array[], maxLength: number, atTargets: boolean): Promise<DistillationSignals> {
+  const { inputs, rows } = tidy(() => {
+    const { inputs, targets } = nextItemBatch(batch, maxLength);
+    return { inputs, rows: atTargets ? targetRows(targets).rows : null };
+  });
   try {
-    return await teacher.signals(inputs);
+    return await teacher.signals(inputs, rows);
   } finally {
     inputs.dispose();
+    rows?.dispose();
   }
 }
 
@@ -363,7 +368,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         }
         const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => windows[i]);
         const opt = optimizer;
-        const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T) : null;
+        const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T, true) : null;
         let loss: number, norm: number;
         try {
           [loss, norm] = tidy(() => {
@@ -373,7 +378,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
               l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, L), [batch.length, L], 'int32'), maskProb, maskRng), T - L);
             } else if (kd && teacherSignals) {
               const { inputs, targets } = nextItemBatch(batch, T);
-              l = kd.distiller.loss(model.signals(inputs), teacherSignals, inputs, targets, null).loss;
+              l = kd.distiller.loss(model.signals(inputs, targetRows(targets).rows), teacherSignals, inputs, targets, null).loss;
             } else {
               const { inputs, targets, positionOffset } = nextItemBatch(batch, T, model.leadingPaddingInert);
               l = model.loss(inputs, targets, positionOffset, candidates);
