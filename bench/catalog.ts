@@ -5,7 +5,12 @@
 //               positives + 1,024 negatives drawn by popularity, logQ-corrected) with slice
 //               gradients for the item embeddings and the output layer and the lazy Adam update;
 //   full:       ours, the softmax over every item (dense gradients, dense Adam);
-//   torch full: PyTorch 1.13's step of the same architecture (bench/torch_reference.py), full softmax.
+//   torch full: PyTorch 1.13's step of the same architecture (bench/torch_reference.py), full softmax;
+//   distill:    a distillation step over candidates (the default above 50,000 items): this SASRec
+//               as the frozen teacher, a hidden-32 NextItNet student (4 blocks), CE + embedding +
+//               EMD hidden + logit KL over the teacher's top 32 per position, the batch's positives
+//               and 1,024 popularity draws (distill/candidates.ts); the same 128 windows every step,
+//               so the teacher's top k is found once, in the warm-up (what later epochs see).
 // Each path and size runs in its own process, so that each peak RSS is its own; a full-softmax path
 // is skipped (and says so) where its logits would not fit in the memory available. The sampled
 // processes run twice, before and after the others, and the lower of the two medians counts (the
@@ -13,20 +18,24 @@
 // sampled at each size against sampled at the smallest (the target: <= 1.5 up to 1M items), and
 // against the full softmax and PyTorch's where those ran.
 //
-//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5] [--paths sampled,full,torch]
+//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5] [--paths sampled,full,torch,distill]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Rng, backendName, backward, optim, tensor, tidy } from '../src/engine/index.js';
 import { NegativeSampler, sampledCandidates } from '../src/models/sampled-softmax.js';
 import { SASRec } from '../src/models/sasrec.js';
+import { NextItNet } from '../src/models/nextitnet.js';
+import { modelTeacher, disposeSignals } from '../src/models/teacher.js';
+import { CandidateDistillation } from '../src/distill/candidates.js';
+import { Distiller } from '../src/distill/distiller.js';
 import { TorchProcess, median, torchMissing } from './torch-process.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
 const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
 const steps = Number(arg('steps', '5')), WARMUP = 2;
-const paths = arg('paths', 'sampled,full,torch').split(',');
+const paths = arg('paths', 'sampled,full,torch,distill').split(',');
 const B = 128, T = 50, HIDDEN = 64, NEGATIVES = 1024, ZIPF = 1;
 const SHAPE = { hidden: HIDDEN, heads: 2, blocks: 2, ffnMultiplier: 1, dropout: 0.2, residual: 'plain' as const };
 
@@ -50,6 +59,37 @@ function batch(pop: NegativeSampler, s: number): { inputs: Int32Array; targets: 
 }
 
 interface StepFigures { ms: number; rssMb: number; candidates?: number }
+
+/** Child process: a distillation step over candidates on one catalog (see the header); prints StepFigures as JSON. */
+async function distillChild(items: number): Promise<void> {
+  const pop = zipf(items);
+  const teacher = modelTeacher(new SASRec({ vocabSize: items + 1, maxLength: T, ...SHAPE }, new Rng(0)), { kind: 'sasrec', hidden: HIDDEN, manifestHash: null });
+  const student = new NextItNet({ vocabSize: items + 1, hidden: 32, dilations: [1, 2, 1, 2], kernelSize: 3, residual: 'learned' }, new Rng(1));
+  student.sparseCatalogGradients(true);
+  const distiller = new Distiller(32, HIDDEN, 2, 2, {
+    gamma: 0.5, beta: 0, mapping: 'emd', maskPads: true, temperature: 1, terms: { ce: true, embedding: true, hidden: true, logits: true, efficiency: false },
+  }, new Rng(2));
+  const opt = new optim.Adam([...student.parameters(), ...distiller.parameters()], { lr: 1e-3 });
+  const cd = new CandidateDistillation({ sequences: B, maxLength: T, k: 32, negatives: NEGATIVES, sampler: pop, correctCE: true });
+  const { inputs, targets } = batch(pop, 0);
+  const windows = Array.from({ length: B }, (_, b) => Int32Array.from([inputs[b * T], ...targets.subarray(b * T, (b + 1) * T)]));
+  const indices = Int32Array.from({ length: B }, (_, i) => i);
+  const rng = new Rng(7), times: number[] = [];
+  let candidates = 0;
+  for (let s = 0; s < WARMUP + steps; s++) {
+    const t0 = performance.now();
+    const over = await cd.batch(teacher, windows, indices, rng);
+    tidy(() => {
+      const l = distiller.loss(student.signals(over.inputs, over.rows, over.candidates), over.teacher, over.inputs, over.targets, null, over.candidates).loss;
+      opt.zeroGrad(); backward(l); opt.step(); opt.zeroGrad();
+    });
+    distiller.afterStep();
+    candidates += over.candidates.k + over.candidates.shared.items.length;
+    disposeSignals(over.teacher); over.inputs.dispose(); over.targets.dispose(); over.rows.dispose();
+    if (s >= WARMUP) times.push(performance.now() - t0);
+  }
+  console.log(JSON.stringify({ ms: median(times), rssMb: process.resourceUsage().maxRSS / 1024, candidates: candidates / (WARMUP + steps) }));
+}
 
 /** Child process: `steps` timed steps (after WARMUP) of one path on one catalog; prints StepFigures as JSON. */
 function child(path: 'sampled' | 'full', items: number): void {
@@ -80,7 +120,8 @@ function child(path: 'sampled' | 'full', items: number): void {
 }
 
 if (args[0] === '--child') {
-  child(args[1] as 'sampled' | 'full', Number(args[2]));
+  if (args[1] === 'distill') await distillChild(Number(args[2]));
+  else child(args[1] as 'sampled' | 'full', Number(args[2]));
   process.exit(0);
 }
 
@@ -101,7 +142,7 @@ function fits(items: number, copies: number): { ok: boolean; needGb: number; hav
   return { ok: need < 0.7 * have, needGb: need / 2 ** 30, haveGb: have / 2 ** 30 };
 }
 
-function runChild(path: 'sampled' | 'full', items: number): StepFigures {
+function runChild(path: 'sampled' | 'full' | 'distill', items: number): StepFigures {
   const script = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, [script, '--child', path, String(items), '--steps', String(steps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${path} ${items}: exited ${r.status}\n${r.stderr}`);
@@ -151,6 +192,12 @@ for (const items of sizes) {
   }
 }
 sampledRound();
+const distilled = new Map<number, StepFigures>();
+if (paths.includes('distill')) for (const items of sizes) {
+  const f = runChild('distill', items);
+  distilled.set(items, f);
+  console.log(`  (distill ${items.toLocaleString('en-US')} items: ${fmt(f)})`);
+}
 
 const base = sampled.get(sizes[0])!;
 for (const items of sizes) {
@@ -165,4 +212,11 @@ for (const items of sizes) {
   if (items !== sizes[0]) console.log(`sampled ${n} / sampled ${sizes[0].toLocaleString('en-US')} items (target <= 1.5): ratio: ${(s.ms / base.ms).toFixed(3)}, rss ratio ${(s.rssMb / base.rssMb).toFixed(2)}`);
   if (typeof f !== 'string') console.log(`sampled / full softmax, ${n} items: ratio: ${(s.ms / f.ms).toFixed(3)}, rss ratio ${(s.rssMb / f.rssMb).toFixed(2)}`);
   if (typeof t !== 'string') console.log(`sampled / torch full softmax, ${n} items: ratio: ${(s.ms / t.ms).toFixed(3)}, rss ratio ${(s.rssMb / t.rssMb).toFixed(2)}`);
+}
+const distillBase = distilled.get(sizes[0]);
+for (const items of sizes) {
+  const d = distilled.get(items);
+  if (!d || !distillBase) continue;
+  console.log(`distill ${items.toLocaleString('en-US')} items: ${fmt(d)}, ${d.candidates!.toFixed(0)} candidate columns per row`);
+  if (items !== sizes[0]) console.log(`distill ${items.toLocaleString('en-US')} / distill ${sizes[0].toLocaleString('en-US')} items: ratio: ${(d.ms / distillBase.ms).toFixed(3)}, rss ratio ${(d.rssMb / distillBase.rssMb).toFixed(2)}`);
 }

@@ -92,6 +92,18 @@ describe('search', () => {
     a.forEach((x, i) => assert.ok(Math.abs(x.total - b[i].total) <= 1e-4 * Math.abs(x.total), `step ${i + 1}: ${x.total} vs ${b[i].total}`));
   });
 
+  it('distils over candidates (the teacher top k + drawn items), single- and bi-level', async () => {
+    for (const bilevel of [false, true]) {
+      const r = await search(`cand-${bilevel}`, { epochs: 2, bilevel, logitItems: { over: 'candidates', topK: 5, negatives: 12 } });
+      const steps = lines(join(root, `cand-${bilevel}`, 'steps.jsonl'));
+      for (const s of steps) for (const k of ['ce', 'logits', 'hidden', 'total']) assert.ok(Number.isFinite(s[k]), `step term ${k}`);
+      assert.ok(steps.every((s) => s.logits > 0));
+      assert.ok(r.entropy[1] < Math.log(8));
+    }
+    assert.throws(() => parseSearchConfig({ mode: 'paper', logitItems: { over: 'candidates' } }, 'p'), /paper mode/);
+    assert.throws(() => parseSearchConfig({ cacheTeacher: true, logitItems: { over: 'candidates' } }, 'c'), /cacheTeacher/);
+  });
+
   it('keeps alpha at its initial values during the warm-up epochs', async () => {
     const r = await search('warmup', { alphaWarmupEpochs: 2 });
     const a = JSON.parse(readFileSync(join(root, 'warmup', 'alpha.json'), 'utf8'));

@@ -9,7 +9,8 @@
 // paper mode keeps the reference's pads (KL: the sum over positions / B; MSE: over every position). The reference
 // also passed its KL arguments the other way round; both modes use KL(teacher || student), the
 // direction the method describes (the student is the one that learns).
-import { F, Tensor, noGrad, nn, type Rng } from '../engine/index.js';
+import { F, Tensor, noGrad, nn, tensor, type Rng } from '../engine/index.js';
+import type { LogitCandidates } from '../models/sampled-softmax.js';
 import { paddingMask, targetRows } from '../models/common.js';
 import type { DistillationSignals } from '../models/types.js';
 import { EmdLayerMapping } from './emd.js';
@@ -72,9 +73,12 @@ export class Distiller extends nn.Module {
    * for `afterStep()`. Logits may come at every position ([B, T, vocab]) or, in default mode, at
    * the target positions only ([n, vocab], signals() given targetRows(targets).rows, the teacher's
    * likewise): the same loss, since padded positions have no target and are masked out of the KL.
+   * With `candidates` (a large catalog, distill/candidates.ts) the logits are [n, k + m] over them:
+   * the CE term is the sampled softmax over the shared columns, the KL is over all k + m columns
+   * with the candidates' importance weights.
    */
   loss(student: DistillationSignals, teacher: DistillationSignals | null, inputs: Tensor, targets: Tensor,
-    efficiency: Tensor | null): { loss: Tensor; parts: LossParts } {
+    efficiency: Tensor | null, candidates: LogitCandidates | null = null): { loss: Tensor; parts: LossParts } {
     const { gamma, beta, terms } = this.options;
     const parts: LossParts = { total: 0, ce: 0, embedding: 0, hidden: 0, logits: 0, efficiency: 0 };
     const weighted: Tensor[] = [];
@@ -89,13 +93,20 @@ export class Distiller extends nn.Module {
     if (atRows && !this.options.maskPads) throw new Error('distillation: paper mode averages the KL over every position; pass logits at every position');
     if (teacher && teacher.logits.rank !== student.logits.rank)
       throw new Error(`distillation: teacher logits [${teacher.logits.shape.join(', ')}], student logits [${student.logits.shape.join(', ')}]`);
-    if (terms.ce) add(F.crossEntropy(student.logits, labels, 0), teacher ? 1 - gamma : 1, 'ce');
+    if (candidates && (!atRows || student.logits.shape[1] !== candidates.k + candidates.shared.items.length))
+      throw new Error(`distillation: student logits [${student.logits.shape.join(', ')}] are not over the ${candidates.k} + ${candidates.shared.items.length} candidates`);
+    if (terms.ce) add(candidates ? this.sampledCE(student.logits, candidates) : F.crossEntropy(student.logits, labels, 0), teacher ? 1 - gamma : 1, 'ce');
     if (teacher) {
       const mask = paddingMask(inputs);
       if (terms.embedding) add(F.mse(this.embeddingProjection.forward(student.embedding), teacher.embedding, this.options.maskPads ? mask : null), gamma, 'embedding');
       if (terms.hidden) add(this.hiddenLoss(student.intermediates, teacher.intermediates, mask), gamma, 'hidden');
       if (terms.logits) {
-        const kl = atRows ? F.distillKL(teacher.logits, student.logits, this.options.temperature, null) : this.kl(teacher.logits, student.logits, mask, this.options.temperature);
+        const T = this.options.temperature;
+        let kl: Tensor;
+        if (candidates) {
+          const adjust = tensor(T === 1 ? candidates.adjust : candidates.adjust.map((a) => a * T), student.logits.shape, student.logits.dtype);
+          kl = F.distillKL(F.add(teacher.logits, adjust), F.add(student.logits, adjust), T, null);
+        } else kl = atRows ? F.distillKL(teacher.logits, student.logits, T, null) : this.kl(teacher.logits, student.logits, mask, T);
         add(kl, gamma, 'logits');
       }
     }
@@ -104,6 +115,14 @@ export class Distiller extends nn.Module {
     const loss = weighted.reduce((a, b) => F.add(a, b));
     parts.total = loss.item();
     return { loss, parts };
+  }
+
+  /** The CE term over candidates: a sampled softmax over the shared columns (the batch's positives and the drawn items). */
+  private sampledCE(logits: Tensor, c: LogitCandidates): Tensor {
+    const m = c.shared.items.length;
+    let shared = F.narrow(logits, 1, c.k, m);
+    if (c.shared.correction) shared = F.sub(shared, tensor(c.shared.correction, [m], logits.dtype));
+    return F.crossEntropy(shared, tensor(c.shared.labels, [c.shared.labels.length], 'int32'), -1);
   }
 
   private hiddenLoss(hs: Tensor[], ht: Tensor[], mask: Tensor): Tensor {

@@ -1,7 +1,7 @@
 // What every model shares once it has per-position hidden states and a linear output layer:
 // full logits, last-position scoring and the next-item loss.
 import { F, Tensor, nn, tensor } from '../engine/index.js';
-import type { CandidateSource } from './sampled-softmax.js';
+import { candidateLogits, type CandidateSource, type LogitCandidates } from './sampled-softmax.js';
 import type { DistillationSignals, SequentialRecommender } from './types.js';
 
 export abstract class NextItemModel extends nn.Module implements SequentialRecommender {
@@ -16,7 +16,17 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
   abstract hidden(ids: Tensor, positionOffset?: number): Tensor;
   /** See SequentialRecommender.leadingPaddingInert (false unless a model knows better). */
   readonly leadingPaddingInert: boolean = false;
-  abstract signals(ids: Tensor, rows?: Tensor | null): DistillationSignals;
+  abstract signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): DistillationSignals;
+
+  /**
+   * signals()'s logits: the output layer on hidden states h ([B, T, C], or [n, C] picked at target
+   * rows), over `candidates` only when given (with picked rows).
+   */
+  protected outputAt(h: Tensor, candidates?: LogitCandidates | null): Tensor {
+    if (!candidates) return this.output.forward(h);
+    if (h.rank !== 2) throw new Error('signals: logit candidates are scored at target rows; pass the rows');
+    return candidateLogits(h, this.output.weight, this.output.bias, candidates);
+  }
 
   /**
    * Whether the catalog's parameters (the item embedding table, the output layer's weight and bias)

@@ -2,6 +2,7 @@
 // convolutions each followed by LayerNorm + ReLU, and a linear output over all items.
 import { F, Rng, Tensor, nn, zeros } from '../engine/index.js';
 import type { DistillationSignals } from './types.js';
+import type { LogitCandidates } from './sampled-softmax.js';
 import { NextItemModel } from './next-item-model.js';
 import { layer, pickRows } from './common.js';
 
@@ -85,7 +86,7 @@ export class NextItNet extends NextItemModel {
   }
 
   /** Intermediates are the outputs of every second block (8 for the reference 16 blocks). */
-  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals {
+  signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): DistillationSignals {
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
@@ -93,6 +94,6 @@ export class NextItNet extends NextItemModel {
       x = b.forward(x);
       if (i % 2 === 1) intermediates.push(x);
     });
-    return { embedding, intermediates, logits: this.output.forward(pickRows(x, rows)) };
+    return { embedding, intermediates, logits: this.outputAt(pickRows(x, rows), candidates) };
   }
 }

@@ -7,6 +7,9 @@
 // - gBCE (gSASRec, Petrov & Macdonald, RecSys 2023): binary cross-entropy of each positive against
 //   k uniformly sampled negatives (shared by the batch), the positive's probability raised to beta
 //   so that the sigmoid of a score stays calibrated despite the sampling (gbceBeta).
+// - Distillation's logits on a large catalog (LogitCandidates): the teacher's top k items at each
+//   position and a shared sampled set, importance-weighted (distill/candidates.ts builds them).
+import { F, tensor, type Tensor } from '../engine/index.js';
 
 /** The candidates of one batch's sampled softmax and each target's column among them. */
 export interface SoftmaxCandidates {
@@ -107,4 +110,56 @@ export class NegativeSampler {
     }
     return out;
   }
+}
+
+/**
+ * What distillation scores at each target position of a batch on a large catalog, instead of every
+ * item: the teacher's top k items at that position, then a shared set (the batch's positives and
+ * sampled negatives, a SoftmaxCandidates: its labels feed the CE term). Logits over them are
+ * [n, k + m]: row r's columns 0..k-1 are perRow[r k .. r k + k), columns k.. the shared items.
+ */
+export interface LogitCandidates {
+  k: number;
+  /** [n * k] item ids, row-major. */
+  perRow: Int32Array;
+  shared: SoftmaxCandidates;
+  /**
+   * [n * (k + m)] added to teacher and student logits (at temperature 1; scaled by T for the KL at
+   * temperature T) before the KL: 0 for the top-k columns, log(1 / (m q)) for a shared item drawn
+   * with probability q out of m draws (the importance weight by which it stands for the items
+   * outside the top k), and -1e9 for a shared item that is also in the row's top k (counted once).
+   */
+  adjust: Float32Array;
+}
+
+/**
+ * Logits [n, k + m] over a batch's LogitCandidates for hidden states h [n, C] and an output layer
+ * with weight [C, V] and bias: the top-k columns one row at a time (linearPicked over each row
+ * repeated k times), the shared ones as a block (linearColumns). The catalog tables get slice
+ * gradients when they want them (NextItemModel.sparseCatalogGradients): a step costs
+ * O(n (k + m) C), not O(n V C).
+ */
+export function candidateLogits(h: Tensor, weight: Tensor, bias: Tensor | null, c: LogitCandidates): Tensor {
+  const [n] = h.shape, k = c.k;
+  if (c.perRow.length !== n * k) throw new Error(`candidateLogits: ${c.perRow.length} top-k ids for ${n} rows of ${k}`);
+  const parts: Tensor[] = [];
+  if (k > 0) {
+    const repeat = new Int32Array(n * k);
+    for (let r = 0; r < n; r++) repeat.fill(r, r * k, (r + 1) * k);
+    parts.push(F.reshape(F.linearPicked(F.embedding(h, tensor(repeat, [n * k], 'int32')), weight, bias, c.perRow), [n, k]));
+  }
+  if (c.shared.items.length > 0) parts.push(F.linearColumns(h, weight, bias, c.shared.items));
+  return parts.length === 1 ? parts[0] : F.concat(parts, 1);
+}
+
+/** The logits [n, k + m] over candidates c taken from logits at every item (values of [n, V]). */
+export function gatherCandidateLogits(full: ArrayLike<number>, V: number, c: LogitCandidates): Float32Array {
+  const k = c.k, items = c.shared.items, m = items.length, W = k + m;
+  const n = c.adjust.length / W;
+  const out = new Float32Array(n * W);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < k; j++) out[r * W + j] = full[r * V + c.perRow[r * k + j]];
+    for (let j = 0; j < m; j++) out[r * W + k + j] = full[r * V + items[j]];
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
 import { noGrad, tidy, type Tensor } from '../engine/index.js';
 import { intermediateCount } from './common.js';
 import type { DistillationSignals, SequentialRecommender } from './types.js';
+import type { LogitCandidates } from './sampled-softmax.js';
 
 export interface Teacher {
   /** e.g. 'nextitnet' (a NextItNet teacher's default student is wider), 'onnx'. */
@@ -16,8 +17,11 @@ export interface Teacher {
   readonly intermediates: number;
   /** The data a checkpoint teacher was trained on; null when unknown (ONNX). */
   readonly manifestHash: string | null;
-  /** The signals of ids [B, T] (int32, left-padded with 0); rows: the logits at those flat positions only (SequentialRecommender.signals). */
-  signals(ids: Tensor, rows?: Tensor | null): Promise<DistillationSignals>;
+  /**
+   * The signals of ids [B, T] (int32, left-padded with 0); rows: the logits at those flat positions
+   * only, candidates: over those items only (SequentialRecommender.signals).
+   */
+  signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): Promise<DistillationSignals>;
   dispose(): void;
 }
 
@@ -32,7 +36,7 @@ export function modelTeacher(model: SequentialRecommender, o: { kind: string; hi
   model.eval();
   return {
     kind: o.kind, vocabSize: model.vocabSize, hidden: o.hidden, intermediates: intermediateCount(model, 1), manifestHash: o.manifestHash,
-    signals: (ids, rows) => Promise.resolve(noGrad(() => tidy(() => model.signals(ids, rows)))),
+    signals: (ids, rows, candidates) => Promise.resolve(noGrad(() => tidy(() => model.signals(ids, rows, candidates)))),
     dispose: () => model.dispose(),
   };
 }

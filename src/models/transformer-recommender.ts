@@ -5,6 +5,7 @@ import { F, Rng, Tensor, isGradEnabled, nn } from '../engine/index.js';
 import { layer, paddingMask, pickRows, positionIds } from './common.js';
 import { TransformerBlock, type TransformerBlockConfig } from './transformer-block.js';
 import type { DistillationSignals } from './types.js';
+import type { LogitCandidates } from './sampled-softmax.js';
 import { NextItemModel } from './next-item-model.js';
 
 export interface TransformerRecommenderConfig extends TransformerBlockConfig {
@@ -67,13 +68,13 @@ export class TransformerRecommender extends NextItemModel {
   }
 
   /** Intermediates are every block's output (8 for the reference size). */
-  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals {
+  signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): DistillationSignals {
     const mask = paddingMask(ids);
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
     for (const b of this.blocks) intermediates.push((x = b.forward(x, mask)));
-    return { embedding, intermediates, logits: this.output.forward(this.finalNorm.forward(pickRows(x, rows))) };
+    return { embedding, intermediates, logits: this.outputAt(this.finalNorm.forward(pickRows(x, rows)), candidates) };
   }
 
   /** Final hidden states [B, T, hidden] (after the final LayerNorm). */

@@ -2,7 +2,7 @@
 // training loss, full-position logits, cheap last-position scoring, and the signals that
 // distillation reads.
 import type { Tensor, nn } from '../engine/index.js';
-import type { CandidateSource } from './sampled-softmax.js';
+import type { CandidateSource, LogitCandidates } from './sampled-softmax.js';
 
 export interface DistillationSignals {
   /** The embedding layer's output [B, T, C]. */
@@ -12,7 +12,8 @@ export interface DistillationSignals {
   /**
    * Logits [B, T, vocab] at every position, or [n, vocab] at the rows signals() was given (the
    * positions that have a target: on short-sequence data most positions are padding, and the output
-   * layer over the catalog is the largest cost of a distillation step).
+   * layer over the catalog is the largest cost of a distillation step), or [n, k + m] over the
+   * LogitCandidates it was given.
    */
   logits: Tensor;
 }
@@ -24,9 +25,10 @@ export interface SequentialRecommender extends nn.Module {
   forward(ids: Tensor): Tensor;
   /**
    * Embedding output, intermediates and logits of one batch; `rows` (int32 [n], flat indices
-   * b * T + t into [B, T]): the logits at those positions only (targetRows).
+   * b * T + t into [B, T]): the logits at those positions only (targetRows); `candidates` (with
+   * rows): over those items only, [n, k + m] (a large catalog's distillation).
    */
-  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals;
+  signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): DistillationSignals;
   /**
    * Logits [B, vocab] of the last position only. positionOffset: ids are the last T positions of a
    * window of positionOffset + T (only for models whose leadingPaddingInert is true, and only when

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { tensor, tidy, type Tensor } from '../engine/index.js';
 import { pickRows } from '../models/common.js';
+import { gatherCandidateLogits, type LogitCandidates } from '../models/sampled-softmax.js';
 import type { Teacher } from '../models/teacher.js';
 import type { DistillationSignals } from '../models/types.js';
 import { readOnnxMapping, type OnnxMapping } from './mapping.js';
@@ -61,7 +62,7 @@ export class OnnxTeacher implements Teacher {
     return this.mapping.maxLength;
   }
 
-  async signals(ids: Tensor, rows?: Tensor | null): Promise<DistillationSignals> {
+  async signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): Promise<DistillationSignals> {
     const [B, T] = ids.shape;
     const m = this.mapping;
     if (T !== m.maxLength) throw new Error(`${this.mappingPath}: maxLength: the model takes ${m.maxLength} positions, the batch has ${T}`);
@@ -81,10 +82,14 @@ export class OnnxTeacher implements Teacher {
     const [embedding, ...rest] = fields.map(([, name, last]) => tensor(out[name].data as Float32Array, [B, T, last], 'float32'));
     const logits = rest[rest.length - 1];
     if (!rows) return { embedding, intermediates: rest.slice(0, -1), logits };
-    // the ONNX model scores every position; the rows asked for are gathered from them
+    // the ONNX model scores every position and item; the rows and candidates asked for are gathered from them
     const picked = tidy(() => pickRows(logits, rows));
     logits.dispose();
-    return { embedding, intermediates: rest.slice(0, -1), logits: picked };
+    if (!candidates) return { embedding, intermediates: rest.slice(0, -1), logits: picked };
+    const n = picked.shape[0], W = candidates.adjust.length / Math.max(1, n);
+    const over = tensor(gatherCandidateLogits(picked.values, m.vocabSize, candidates), [n, W], 'float32');
+    picked.dispose();
+    return { embedding, intermediates: rest.slice(0, -1), logits: over };
   }
 
   dispose(): void {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../util/config-file.js';
 import { METRIC_PATTERN } from '../eval/metrics.js';
+import { logitItemsSchema } from '../train/config.js';
 
 /**
  * Default mode's convNorm when the config does not say (paper mode: 'batch', METHOD.md). 'layer':
@@ -138,9 +139,17 @@ export const searchConfigSchema = z.object({
   }).strict().default({}),
   /** Keep the teacher's signals of every training sequence in memory after the first epoch. */
   cacheTeacher: z.boolean().default(false),
+  /**
+   * The items the CE and logit terms score, as in a distillation config (distillation.logitItems):
+   * 'candidates' (the teacher's top k per position, the batch's positives and drawn items) above
+   * 50,000 items by default, every item below. Default mode only; not with cacheTeacher.
+   */
+  logitItems: logitItemsSchema,
 }).strict().superRefine((c, ctx) => {
   // before the transform, which drops the latency keys of a config that is not latency-priced
   const issue = (path: string, message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+  if (c.logitItems.over === 'candidates' && c.mode === 'paper') issue('logitItems', 'paper mode scores every item at every position: use over "all" or default mode');
+  if (c.logitItems.over === 'candidates' && c.cacheTeacher) issue('logitItems', 'cacheTeacher keeps logits over every item: not with over "candidates"');
   if (c.cost === 'latency') {
     if (c.latencyBudgetMs === undefined) issue('latencyBudgetMs', 'required with cost "latency" (the serving budget in milliseconds)');
     if (c.latencyPath === 'stream' && c.positions !== 'none') issue('latencyPath', 'the stream path serves students without position embeddings: set positions "none"');

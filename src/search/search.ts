@@ -21,7 +21,9 @@ import {
   writeFileAtomic, type TrainProgress,
 } from '../train/checkpoint.js';
 import { formatSeconds, loopOutput } from '../train/progress.js';
-import { TrainingAborted, batchSignals, derivedSeed, discardUnfinishedStart, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
+import { TrainingAborted, batchSignals, derivedSeed, discardUnfinishedStart, trainingSampler, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
+import { distillsOverCandidates } from '../train/config.js';
+import { CandidateDistillation, type CandidateBatch } from '../distill/candidates.js';
 import { cellEdges } from '../models/adarec/cell.js';
 import { searchConvNorm, type SearchConfig } from './config.js';
 import { Distiller, type LossParts } from '../distill/distiller.js';
@@ -122,7 +124,18 @@ class SearchModules extends nn.Module {
   }
 }
 
-const SHUFFLE_STREAM = 11, GUMBEL_STREAM = 12, HELD_OUT_STREAM = 13, VALID_STREAM = 14;
+const SHUFFLE_STREAM = 11, GUMBEL_STREAM = 12, HELD_OUT_STREAM = 13, VALID_STREAM = 14, NEGATIVES_STREAM = 15;
+
+/** The teacher's side of a search batch: its signals and, over candidates, the batch they were computed for. */
+interface TeacherBatch {
+  signals: DistillationSignals;
+  over: CandidateBatch | null;
+}
+
+function release(t: TeacherBatch): void {
+  disposeSignals(t.signals);
+  if (t.over) { t.over.inputs.dispose(); t.over.targets.dispose(); t.over.rows.dispose(); }
+}
 
 export function searchOperators(config: SearchConfig): readonly OperatorSpec[] {
   return config.operators ? operatorsByName(config.operators) : modeOperators(config.mode);
@@ -245,19 +258,38 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     // KL averages over every position, pads included)
     const atTargets = config.mode !== 'paper';
 
-    /** The teacher's signals of a batch (the caller disposes them); `cached` = the batch's indices into train. */
-    const teacherSignals = (batch: Int32Array[], cached: Int32Array | null): Promise<DistillationSignals> => {
+    // a large catalog: the CE and logit terms over candidates (the teacher's top k of each window, found once per window)
+    const items = config.logitItems;
+    let candidateSets: { train: CandidateDistillation; heldOut: CandidateDistillation } | null = null;
+    if (distillsOverCandidates(items.over, data.dataset.numItems)) {
+      if (!atTargets || cache) throw new Error(`logitItems: ${data.dataset.numItems.toLocaleString('en-US')} items are distilled over candidates, which paper mode and cacheTeacher do not support; set logitItems.over to "all"`);
+      if (items.topK >= data.dataset.numItems) throw new Error(`logitItems.topK: ${items.topK} of a catalog of ${data.dataset.numItems} items`);
+      const sampler = trainingSampler(data.split, data.dataset.numItems, items.sampler);
+      const make = (sequences: number) => new CandidateDistillation({ sequences, maxLength: T, k: items.topK, negatives: items.negatives, sampler, correctCE: items.sampler === 'popularity' });
+      candidateSets = { train: make(train.length), heldOut: make(heldOut.length) };
+      net.sparseCatalogGradients(true);
+      log(`distillation over candidates: the teacher's top ${items.topK} per position + the batch's positives + ${items.negatives} ${items.sampler} draws per batch`);
+    }
+    let negativesRng = new Rng(derivedSeed(config.seed, NEGATIVES_STREAM, 0));
+
+    /** The teacher's side of a batch (release() it); `indices` = the batch's indices into train, or into heldOut. */
+    const teacherBatch = async (batch: Int32Array[], indices: ArrayLike<number>, fromHeldOut: boolean): Promise<TeacherBatch> => {
+      const sets = candidateSets;
+      if (sets) {
+        const over = await (fromHeldOut ? sets.heldOut : sets.train).batch(teacher, batch, indices, negativesRng);
+        return { signals: over.teacher, over };
+      }
       const compute = (): Promise<DistillationSignals> => batchSignals(teacher, batch, T, atTargets);
       const scored = atTargets ? batch.map((s) => Math.min(s.length - 1, T)) : null;
-      return cache && cached ? cache.get(cached, scored, compute) : compute();
+      return { signals: await (cache && !fromHeldOut ? cache.get(indices, scored, compute) : compute()), over: null };
     };
 
-    /** Forward + loss of one batch under a fresh Gumbel sample, against the teacher's signals `t` of it. */
-    const stepLoss = (batch: Int32Array[], tau: number, t: DistillationSignals): { loss: Tensor; parts: LossParts } => {
-      const { inputs, targets } = nextItemBatch(batch, T);
+    /** Forward + loss of one batch under a fresh Gumbel sample, against the teacher's side `t` of it. */
+    const stepLoss = (batch: Int32Array[], tau: number, t: TeacherBatch): { loss: Tensor; parts: LossParts } => {
+      const { inputs, targets } = t.over ?? nextItemBatch(batch, T);
       const sample = sampleEdges(state.alpha, tau, gumbelRng);
       net.mix = { weights: sample.weights, active: activeColumns(sample.index, operators, config.estimator), perCell: config.perCell };
-      const s = net.signals(inputs, atTargets ? targetRows(targets).rows : null);
+      const s = t.over ? net.signals(inputs, t.over.rows, t.over.candidates) : net.signals(inputs, atTargets ? targetRows(targets).rows : null);
       let eff: Tensor;
       if (pricing) {
         const p = pricing.penalty(state.alpha, sample.index);
@@ -265,7 +297,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         expectedMsSum += p.expectedMs * batch.length;
         expectedMsCount += batch.length;
       } else eff = F.mulScalar(F.sum(F.mul(sample.weights, costs)), cellsFactor);
-      return distiller.loss(s, t, inputs, targets, eff);
+      return distiller.loss(s, t.signals, inputs, targets, eff, t.over?.candidates ?? null);
     };
 
     while (progress.epoch < config.epochs) {
@@ -275,6 +307,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       state.train();
       const order = Int32Array.from({ length: train.length }, (_, i) => i);
       new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
+      negativesRng = new Rng(derivedSeed(config.seed, NEGATIVES_STREAM, epochIndex));
       const heldOrder = Int32Array.from({ length: heldOut.length }, (_, i) => i);
       if (heldOut.length) new Rng(derivedSeed(config.seed, HELD_OUT_STREAM, epoch)).shuffle(heldOrder);
       bar.start(`search epoch ${epoch}/${config.epochs} (tau ${tau.toFixed(3)})`, train.length);
@@ -292,8 +325,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
         const batch = Array.from(batchIdx, (i) => train[i]);
         if (config.bilevel && !warmingUp) {
           // first-order DARTS: alpha's step on a held-out batch, the weights untouched
-          const hb = Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOut[heldOrder[(b * B + i) % heldOut.length]]);
-          const ht = await teacherSignals(hb, null);
+          const hbIdx = Int32Array.from({ length: Math.min(B, heldOut.length) }, (_, i) => heldOrder[(b * B + i) % heldOut.length]);
+          const hb = Array.from(hbIdx, (i) => heldOut[i]);
+          const ht = await teacherBatch(hb, hbIdx, true);
           try {
             tidy(() => {
               const { loss } = stepLoss(hb, tau, ht);
@@ -302,12 +336,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
               aOpt.step();
             });
           } finally {
-            disposeSignals(ht);
+            release(ht);
           }
           distiller.discardStep(); // the held-out batch trains alpha only, not the EMD layer weights
           wOpt.zeroGrad(); aOpt.zeroGrad();
         }
-        const t = await teacherSignals(batch, batchIdx);
+        const t = await teacherBatch(batch, batchIdx, false);
         let parts: LossParts;
         try {
           parts = tidy(() => {
@@ -320,7 +354,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
             return step.parts;
           });
         } finally {
-          disposeSignals(t);
+          release(t);
         }
         distiller.afterStep();
         wOpt.zeroGrad(); aOpt.zeroGrad();

@@ -130,6 +130,14 @@ export const OPTIMIZER_DEFAULTS: Record<ModelKind, OptimizerConfig> = {
   adarec: { name: 'adamw', lr: 1e-4, weightDecay: 5e-4, lrDecay: { gamma: 0.9, everyEpochs: 10 }, clipNorm: 5 },
 };
 
+/** Which items distillation's CE and logit terms score (distillation.logitItems; the search's logitItems). */
+export const logitItemsSchema = z.object({
+  over: z.enum(['auto', 'all', 'candidates']).default('auto'),
+  topK: positiveInt.default(32),
+  negatives: positiveInt.default(1024),
+  sampler: z.enum(['uniform', 'popularity']).default('popularity'),
+}).strict().default({});
+
 export const trainConfigSchema = z.object({
   model: modelSchema,
   optimizer: optimizerInput.default({}),
@@ -167,6 +175,14 @@ export const trainConfigSchema = z.object({
     /** 'emd': the many-to-many EMD mapping; 'fixed': student layer i <-> teacher layer ceil((i+1) M / K) - 1 (plain KD). */
     mapping: z.enum(['emd', 'fixed']).default('emd'),
     temperature: positive.default(1),
+    /**
+     * The items the CE and logit terms score. 'all': every item. 'candidates': at each position the
+     * teacher's top `topK` items there and, shared by the batch, its positives and `negatives` items
+     * drawn by `sampler` (importance-weighted; the CE term a sampled softmax), so that a step's cost
+     * does not grow with the catalog (docs/DESIGN.md). 'auto' (default): candidates above
+     * SAMPLED_SOFTMAX_ABOVE (50,000) items, every item below.
+     */
+    logitItems: logitItemsSchema,
   }).strict().optional(),
   /**
    * The training loss. Absent or kind 'auto': the softmax over every item up to
@@ -215,6 +231,11 @@ export function sampledLossOptions(config: TrainConfig): SampledLossOptions {
   const l = config.loss;
   if (l?.kind === 'gbce') return { kind: 'gbce', negatives: l.negatives ?? 256, sampler: 'uniform', t: l.t ?? 0.75 };
   return { kind: 'sampled', negatives: l?.negatives ?? 1024, sampler: l?.sampler ?? 'popularity', t: 0 };
+}
+
+/** Whether a distillation config scores its logits over candidates (distillation.logitItems) on a catalog of numItems items. */
+export function distillsOverCandidates(over: 'auto' | 'all' | 'candidates', numItems: number): boolean {
+  return over === 'candidates' || (over === 'auto' && numItems > SAMPLED_SOFTMAX_ABOVE);
 }
 
 /** Whether a config trains with a sampled loss (sampled softmax or gBCE) on a catalog of numItems items. */

@@ -23,6 +23,7 @@ import { NextItemModel } from '../models/next-item-model.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount, targetRows } from '../models/common.js';
 import { NegativeSampler, gbceBeta, gbceNegatives, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
+import { CandidateDistillation } from '../distill/candidates.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
@@ -31,7 +32,7 @@ import {
   appendFileLogged, assertResumable, captureCheckpoint, readCheckpoint, removeStaleTempFiles, restoreCheckpoint, saveCheckpoint,
   writeFileAtomic, type TrainProgress,
 } from './checkpoint.js';
-import { buildModel, parseTrainConfig, sampledLossOptions, usesSampledLoss, type OptimizerConfig, type TrainConfig } from './config.js';
+import { buildModel, parseTrainConfig, distillsOverCandidates, sampledLossOptions, usesSampledLoss, type OptimizerConfig, type TrainConfig } from './config.js';
 import { formatSeconds, loopOutput, type ProgressMode } from './progress.js';
 
 export interface TrainData {
@@ -152,16 +153,19 @@ function maskedScorer(model: BERT4Rec, maxLength: number): Scorer {
  */
 function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number): { forEpoch: (rng: Rng) => CandidateSource } {
   const o = sampledLossOptions(config);
-  let weights: Float64Array | null = null;
-  if (o.sampler === 'popularity') {
-    weights = new Float64Array(numItems + 1);
-    for (const item of split.train.items) if (item > 0) weights[item]++;
-    for (let i = 1; i <= numItems; i++) weights[i] += 1e-3; // unseen items stay drawable
-  }
-  const sampler = new NegativeSampler(numItems, weights);
+  const sampler = trainingSampler(split, numItems, o.sampler);
   if (o.kind === 'gbce') return { forEpoch: (rng) => () => gbceNegatives(sampler.sample(o.negatives, () => rng.uniform()), numItems, o.t) };
-  const logQ = weights ? sampler.logQ : null; // uniform draws: a constant correction, which cancels
+  const logQ = o.sampler === 'popularity' ? sampler.logQ : null; // uniform draws: a constant correction, which cancels
   return { forEpoch: (rng) => (positives) => sampledCandidates(positives, sampler.sample(o.negatives, () => rng.uniform()), logQ) };
+}
+
+/** Negatives drawn uniformly or by training popularity (every item keeps a small weight, so unseen ones stay drawable). */
+export function trainingSampler(split: DataSplit, numItems: number, kind: 'uniform' | 'popularity'): NegativeSampler {
+  if (kind === 'uniform') return new NegativeSampler(numItems, null);
+  const weights = new Float64Array(numItems + 1);
+  for (const item of split.train.items) if (item > 0) weights[item]++;
+  for (let i = 1; i <= numItems; i++) weights[i] += 1e-3;
+  return new NegativeSampler(numItems, weights);
 }
 
 /**
@@ -237,7 +241,9 @@ export async function batchSignals(teacher: Teacher, batch: readonly Int32Array[
 }
 
 /** The teacher and the loss of a distillation run (config.distillation). */
-async function setupDistillation(config: TrainConfig, model: SequentialRecommender, vocabSize: number, rng: Rng): Promise<{ teacher: Teacher; distiller: Distiller } | null> {
+async function setupDistillation(config: TrainConfig, model: SequentialRecommender, data: TrainData, windows: number, rng: Rng):
+  Promise<{ teacher: Teacher; distiller: Distiller; candidates: CandidateDistillation | null } | null> {
+  const vocabSize = data.dataset.numItems + 1;
   const d = config.distillation;
   if (!d) return null;
   if (config.model.kind === 'bert4rec') throw new Error('distillation: a BERT4Rec student is not supported (its masked phase has no next-item targets)');
@@ -251,7 +257,21 @@ async function setupDistillation(config: TrainConfig, model: SequentialRecommend
   const distiller = new Distiller(config.model.hidden, t.hidden, K, M, {
     gamma: d.gamma, beta: 0, terms: { ...d.terms, efficiency: false }, mapping: d.mapping, maskPads: true, temperature: d.temperature,
   }, rng);
-  return { teacher: t, distiller };
+  const items = d.logitItems, numItems = data.dataset.numItems;
+  let candidates: CandidateDistillation | null = null;
+  if (distillsOverCandidates(items.over, numItems)) {
+    if (items.topK >= numItems) {
+      t.dispose();
+      throw new Error(`distillation.logitItems.topK: ${items.topK} of a catalog of ${numItems} items; use over 'all' or a smaller topK`);
+    }
+    candidates = new CandidateDistillation({
+      sequences: windows, maxLength: config.maxLength, k: items.topK, negatives: items.negatives,
+      sampler: trainingSampler(data.split, numItems, items.sampler), correctCE: items.sampler === 'popularity',
+    });
+    // a step touches few rows of the catalog's tables: their gradients and updates are lazy
+    if (model instanceof NextItemModel) model.sparseCatalogGradients(true);
+  }
+  return { teacher: t, distiller, candidates };
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -273,7 +293,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const maskRng = new Rng(derivedSeed(config.seed, MASK_STREAM, 0));
   const rngs = { model: modelRng, mask: maskRng };
   const model = buildModel(config, vocabSize, modelRng);
-  const kd = await setupDistillation(config, model, vocabSize, modelRng);
+  const kd = await setupDistillation(config, model, data, sequences.length, modelRng);
   const modules = kd ? { distiller: kd.distiller } : undefined;
   const sampling = !kd && usesSampledLoss(config, data.dataset.numItems) ? samplingSetup(config, data.split, data.dataset.numItems) : null;
   // a sampled step touches few rows of the catalog's tables: their gradients and updates are lazy
@@ -322,6 +342,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const describe = `${config.model.kind}, ${model.parameterCount().toLocaleString('en-US')} parameters, ${sequences.length} training sequences, ` +
       `${data.split.valid.targets.length} validation examples`;
     log(describe);
+    if (kd?.candidates) {
+      const c = kd.candidates.o;
+      log(`distillation over candidates (${data.dataset.numItems.toLocaleString('en-US')} items): the teacher's top ${c.k} per position + the batch's positives + ` +
+        `${c.negatives} ${config.distillation!.logitItems.sampler} draws per batch; the top k of a window is found the first time it is seen`);
+    }
     if (sampling) {
       const l = sampledLossOptions(config), items = data.dataset.numItems.toLocaleString('en-US');
       log(l.kind === 'gbce'
@@ -356,7 +381,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         : sequences;
       const order = Int32Array.from({ length: sequences.length }, (_, i) => i);
       new Rng(derivedSeed(config.seed, SHUFFLE_STREAM, epochIndex)).shuffle(order);
-      const candidates = sampling?.forEpoch(new Rng(derivedSeed(config.seed, NEGATIVES_STREAM, epochIndex)));
+      const negativesRng = new Rng(derivedSeed(config.seed, NEGATIVES_STREAM, epochIndex));
+      const candidates = sampling?.forEpoch(negativesRng);
+      if (config.shuffleTies) kd?.candidates?.clear(); // the windows' items are drawn anew: so is their teacher's top k
       const label = `epoch ${epoch}/${totalEpochs}${bert ? ` (${phase})` : ''}`;
       progressBar.start(label, sequences.length);
       const started = performance.now();
@@ -366,9 +393,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           progressBar.stop();
           throw new TrainingAborted(`training interrupted in epoch ${epoch}; ${lastPath} holds epoch ${progress.epoch}: resume to continue`);
         }
-        const batch = Array.from(order.subarray(b * B, Math.min(sequences.length, (b + 1) * B)), (i) => windows[i]);
+        const indices = order.subarray(b * B, Math.min(sequences.length, (b + 1) * B));
+        const batch = Array.from(indices, (i) => windows[i]);
         const opt = optimizer;
-        const teacherSignals = kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T, true) : null;
+        const over = kd?.candidates && phase !== 'masked' ? await kd.candidates.batch(kd.teacher, batch, indices, negativesRng) : null;
+        const teacherSignals = over ? over.teacher : kd && phase !== 'masked' ? await batchSignals(kd.teacher, batch, T, true) : null;
         let loss: number, norm: number;
         try {
           [loss, norm] = tidy(() => {
@@ -376,6 +405,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             if (phase === 'masked') {
               const L = Math.max(1, Math.min(T, Math.max(...batch.map((s) => s.length)))); // cut to the longest: leading padding is inert
               l = bert!.maskedLoss(bert!.maskItems(tensor(padBatch(batch, L), [batch.length, L], 'int32'), maskProb, maskRng), T - L);
+            } else if (kd && over) {
+              const student = model.signals(over.inputs, over.rows, over.candidates);
+              l = kd.distiller.loss(student, over.teacher, over.inputs, over.targets, null, over.candidates).loss;
             } else if (kd && teacherSignals) {
               const { inputs, targets } = nextItemBatch(batch, T);
               l = kd.distiller.loss(model.signals(inputs, targetRows(targets).rows), teacherSignals, inputs, targets, null).loss;
@@ -391,6 +423,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           });
         } finally {
           if (teacherSignals) disposeSignals(teacherSignals);
+          if (over) { over.inputs.dispose(); over.targets.dispose(); over.rows.dispose(); }
         }
         opt.zeroGrad();
         kd?.distiller.afterStep();

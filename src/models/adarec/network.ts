@@ -9,6 +9,7 @@ import { F, Rng, Tensor, nn } from '../../engine/index.js';
 import { NextItemModel } from '../next-item-model.js';
 import { layer, pickRows, positionIds } from '../common.js';
 import type { DistillationSignals } from '../types.js';
+import type { LogitCandidates } from '../sampled-softmax.js';
 import { Cell, cellEdges, type EdgeMix } from './cell.js';
 import type { ConvNorm, OperatorSpec } from './ops/edge-op.js';
 
@@ -105,11 +106,11 @@ export class AdaRecNet extends NextItemModel {
   }
 
   /** Intermediates are the K cell outputs. */
-  signals(ids: Tensor, rows?: Tensor | null): DistillationSignals {
+  signals(ids: Tensor, rows?: Tensor | null, candidates?: LogitCandidates | null): DistillationSignals {
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
     this.cells.forEach((c, k) => { x = c.forward(x, this.cellMix(k)); intermediates.push(x); });
-    return { embedding, intermediates, logits: this.output.forward(pickRows(x, rows)) };
+    return { embedding, intermediates, logits: this.outputAt(pickRows(x, rows), candidates) };
   }
 }
