@@ -2,7 +2,8 @@
 // with Zipf popularity (exponent 1), SASRec at hidden 64 (2 heads, 2 blocks, FFN x1), batches of
 // 128 windows x 50 positions (every position a target: 6,400 per step), Adam, one thread:
 //   sampled:    ours, the sampled softmax of the trainer's default above 50,000 items (the batch's
-//               positives + 1,024 negatives drawn by popularity, logQ-corrected) with slice
+//               positives, at most 1,024 of them shared (--shared), each row scoring its own, +
+//               1,024 negatives drawn by popularity, logQ-corrected) with slice
 //               gradients for the item embeddings and the output layer and the lazy Adam update;
 //   full:       ours, the softmax over every item (dense gradients, dense Adam);
 //   torch full: PyTorch 1.13's step of the same architecture (bench/torch_reference.py), full softmax;
@@ -18,7 +19,7 @@
 // sampled at each size against sampled at the smallest (the target: <= 1.5 up to 1M items), and
 // against the full softmax and PyTorch's where those ran.
 //
-//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5] [--paths sampled,full,torch,distill]
+//   npm run bench:catalog [-- --sizes 10000,100000,1000000] [--steps 5] [--paths sampled,full,torch,distill] [--shared 1024]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,7 @@ const arg = (name: string, fallback: string): string => { const i = args.indexOf
 const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
 const steps = Number(arg('steps', '5')), WARMUP = 2;
 const paths = arg('paths', 'sampled,full,torch,distill').split(',');
-const B = 128, T = 50, HIDDEN = 64, NEGATIVES = 1024, ZIPF = 1;
+const B = 128, T = 50, HIDDEN = 64, NEGATIVES = 1024, SHARED = Number(arg('shared', '1024')), ZIPF = 1;
 const SHAPE = { hidden: HIDDEN, heads: 2, blocks: 2, ffnMultiplier: 1, dropout: 0.2, residual: 'plain' as const };
 
 /** Zipf(1) popularity over items 1..n (item 1 the most popular): the weights and a sampler by them. */
@@ -105,7 +106,7 @@ function child(path: 'sampled' | 'full', items: number): void {
     const t0 = performance.now();
     tidy(() => {
       const source = path === 'sampled' ? (positives: Int32Array) => {
-        const c = sampledCandidates(positives, pop.sample(NEGATIVES, () => rng.uniform()), pop.logQ);
+        const c = sampledCandidates(positives, pop.sample(NEGATIVES, () => rng.uniform()), pop.logQ, { cap: SHARED, uniform: () => rng.uniform() });
         candidates += c.items.length;
         return c;
       } : undefined;
@@ -144,7 +145,7 @@ function fits(items: number, copies: number): { ok: boolean; needGb: number; hav
 
 function runChild(path: 'sampled' | 'full' | 'distill', items: number): StepFigures {
   const script = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, [script, '--child', path, String(items), '--steps', String(steps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [script, '--child', path, String(items), '--steps', String(steps), '--shared', String(SHARED)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${path} ${items}: exited ${r.status}\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepFigures;
 }
@@ -167,7 +168,7 @@ async function torchStep(items: number): Promise<StepFigures> {
 
 const missing = torchMissing();
 console.log(`catalog: SASRec hidden ${HIDDEN} (2 heads, 2 blocks, FFN x1), batch ${B} x ${T} (6,400 targets), Zipf(${ZIPF}) items, Adam, ` +
-  `median of ${steps} steps after ${WARMUP}; adarec ${backendName()}, one thread; sampled = the batch's positives + ${NEGATIVES} popularity negatives, ` +
+  `median of ${steps} steps after ${WARMUP}; adarec ${backendName()}, one thread; sampled = the batch's positives (at most ${SHARED} shared) + ${NEGATIVES} popularity negatives, ` +
   `slice gradients + lazy Adam; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 const fmt = (f: StepFigures): string => `${f.ms.toFixed(0)} ms/step, peak RSS ${f.rssMb.toFixed(0)} MB`;
 const sampled = new Map<number, StepFigures>();

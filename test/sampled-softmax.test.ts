@@ -47,6 +47,34 @@ describe('candidates and sampler', () => {
     assert.equal(sampledCandidates(Int32Array.from([1]), new Int32Array(0), null).correction, null);
   });
 
+  it('shares at most `cap` distinct positives; beyond it a row whose positive is not shared scores it in a column of its own', () => {
+    const logQ = Float64Array.from([0, -1, -2, -3, -4, -5, -6, -7]);
+    const positives = Int32Array.from([3, 1, 3, 6, 7]), negatives = Int32Array.from([2, 7, 5]);
+    const uniform = () => { const r = new Rng(9); return () => r.uniform(); };
+    const under = sampledCandidates(positives, negatives, logQ, { cap: 4, uniform: uniform() });
+    assert.deepEqual(under, sampledCandidates(positives, negatives, logQ), 'under the cap nothing changes');
+    assert.equal(under.own, null);
+    const c = sampledCandidates(positives, negatives, logQ, { cap: 2, uniform: uniform() });
+    const shared = Array.from(c.items.subarray(0, 2));
+    assert.equal(new Set(shared).size, 2);
+    assert.ok(shared.every((p) => [3, 1, 6, 7].includes(p)));
+    assert.deepEqual(Array.from(c.items.subarray(2)), [2, 7, 5].filter((n) => !shared.includes(n)));
+    assert.deepEqual(Array.from(c.correction!), Array.from(c.items, (i) => logQ[i]));
+    assert.deepEqual(Array.from(c.own!.correction!), [-3, -1, -3, -6, -7]);
+    // a row whose positive is shared takes that column, its own column masked; the others their own column
+    const items = Array.from(c.items);
+    positives.forEach((p, r) => {
+      const at = items.indexOf(p);
+      assert.equal(c.labels[r], at >= 0 ? 1 + at : 0, `label of row ${r}`);
+      assert.equal(c.own!.mask[r], at >= 0 ? -1e9 : 0, `mask of row ${r}`);
+    });
+    // the choice is uniform: every positive is shared in about cap / distinct of the draws
+    const r = new Rng(3), counts = new Map<number, number>();
+    for (let i = 0; i < 4000; i++)
+      for (const p of sampledCandidates(positives, new Int32Array(0), null, { cap: 2, uniform: () => r.uniform() }).items) counts.set(p, (counts.get(p) ?? 0) + 1);
+    for (const p of [1, 3, 6, 7]) assert.ok(Math.abs(counts.get(p)! / 4000 - 0.5) < 0.04, `positive ${p}: ${counts.get(p)}`);
+  });
+
   it('draws items 1..N uniformly or by weight, the same for the same seed', () => {
     const uniform = new NegativeSampler(5, null);
     const u = uniform.sample(5000, (() => { const r = new Rng(1); return () => r.uniform(); })());
@@ -83,6 +111,16 @@ describe('sampled softmax loss', () => {
     const full = run(false), sampled = run(true);
     assertClose([sampled.loss], [full.loss], 1e-5, 'loss');
     full.grads.forEach((g, i) => assertClose(sampled.grads[i], g, 1e-4, `gradient ${i}`));
+    // capped at 1 shared positive (the row's own column, its duplicate among all items masked): the same softmax
+    for (const p of m.parameters()) { p.grad?.dispose(); p.grad = null; }
+    const capped = tidy(() => {
+      const r = new Rng(1);
+      const l = m.loss(inputs, targets, 0, (pos) => sampledCandidates(pos, all, null, { cap: 1, uniform: () => r.uniform() }));
+      backward(l);
+      return { loss: l.item(), grads: m.parameters().map((p) => Array.from(p.grad!.values)) };
+    });
+    assertClose([capped.loss], [full.loss], 1e-5, 'capped loss');
+    full.grads.forEach((g, i) => assertClose(capped.grads[i], g, 1e-4, `capped gradient ${i}`));
     for (const p of m.parameters()) { p.grad?.dispose(); p.grad = null; }
     m.dispose();
   });
@@ -107,7 +145,7 @@ describe('sampled softmax loss', () => {
     const epochs = (dir: string): EpochRecord[] => readFileSync(join(root, dir, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
     await train({ config, data, outDir: join(root, 'a'), log: (l) => lines.push(l) });
     const r = epochs('a');
-    assert.ok(lines.some((l) => /sampled softmax over 80 items: the batch's positives \+ 16 popularity negatives per batch, logQ-corrected/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /sampled softmax over 80 items: the batch's positives \(at most 1024 shared\) \+ 16 popularity negatives per batch, logQ-corrected/.test(l)), lines.join('\n'));
     assert.ok(r[3].metrics['ndcg@10'] > r[0].metrics['ndcg@10'], `${r.map((e) => e.metrics['ndcg@10'])}`);
     await train({ config, data, outDir: join(root, 'b'), log: () => {} });
     assert.deepEqual(epochs('b').map((e) => e.loss), r.map((e) => e.loss), 'same seed, same negatives, same run');
@@ -296,8 +334,10 @@ describe('gBCE', () => {
 
   it('config: gbce takes uniform negatives (256) and t (0.75) by default; popularity draws and t elsewhere are refused', () => {
     const c = (loss: object) => parseTrainConfig({ model: 'sasrec', loss }, 'test');
-    assert.deepEqual(sampledLossOptions(c({ kind: 'gbce' })), { kind: 'gbce', negatives: 256, sampler: 'uniform', t: 0.75 });
-    assert.deepEqual(sampledLossOptions(c({ kind: 'sampled' })), { kind: 'sampled', negatives: 1024, sampler: 'popularity', t: 0 });
+    assert.deepEqual(sampledLossOptions(c({ kind: 'gbce' })), { kind: 'gbce', negatives: 256, sampler: 'uniform', t: 0.75, sharedPositives: 0 });
+    assert.deepEqual(sampledLossOptions(c({ kind: 'sampled' })), { kind: 'sampled', negatives: 1024, sampler: 'popularity', t: 0, sharedPositives: 1024 });
+    assert.equal(sampledLossOptions(c({ kind: 'sampled', sharedPositives: 64 })).sharedPositives, 64);
+    assert.throws(() => c({ kind: 'gbce', sharedPositives: 64 }), /sharedPositives/);
     assert.equal(usesSampledLoss(c({ kind: 'gbce', t: 0 }), 100), true);
     assert.throws(() => c({ kind: 'gbce', sampler: 'popularity' }), /loss\.sampler.*uniform/s);
     assert.throws(() => c({ kind: 'sampled', t: 0.5 }), /loss\.t/);

@@ -120,6 +120,7 @@ export class Distiller extends nn.Module {
   /** The CE term over candidates: a sampled softmax over the shared columns (the batch's positives and the drawn items). */
   private sampledCE(logits: Tensor, c: LogitCandidates): Tensor {
     const m = c.shared.items.length;
+    if (c.shared.own) throw new Error('distillation: the shared candidates must hold every positive of the batch (no cap)');
     let shared = F.narrow(logits, 1, c.k, m);
     if (c.shared.correction) shared = F.sub(shared, tensor(c.shared.correction, [m], logits.dtype));
     return F.crossEntropy(shared, tensor(c.shared.labels, [c.shared.labels.length], 'int32'), -1);

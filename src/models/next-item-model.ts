@@ -86,6 +86,11 @@ export abstract class NextItemModel extends nn.Module implements SequentialRecom
       if (c.kind === 'gbce') return F.gbce(F.linearPicked(picked, weight, bias, positives), F.linearColumns(picked, weight, bias, c.negatives), c.beta);
       let logits = F.linearColumns(picked, weight, bias, c.items);
       if (c.correction) logits = F.sub(logits, tensor(c.correction, [c.items.length], logits.dtype));
+      if (c.own) { // more distinct positives than shared: a column of each row's own positive first (masked where it is shared)
+        let own = F.add(F.reshape(F.linearPicked(picked, weight, bias, positives), [n, 1]), tensor(c.own.mask, [n, 1], logits.dtype));
+        if (c.own.correction) own = F.sub(own, tensor(c.own.correction, [n, 1], logits.dtype));
+        logits = F.concat([own, logits], 1);
+      }
       return F.crossEntropy(logits, tensor(c.labels, [n], 'int32'), -1, true);
     }
     // the logits feed only the loss: it writes their gradient over them (consume)

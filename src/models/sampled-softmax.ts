@@ -20,6 +20,14 @@ export interface SoftmaxCandidates {
   labels: Int32Array;
   /** Subtracted from each candidate's logit (log q), or null for none. */
   correction: Float32Array | null;
+  /**
+   * Set when the batch had more distinct positives than it shares (sampledCandidates' cap): the
+   * logits get a column before `items` with each row's own positive. A row whose positive is also a
+   * shared column takes that column as its label (1 + its index) and its own column is masked
+   * (`mask` -1e9; else 0 and label 0), so that every item counts once. `correction`: log q of each
+   * row's positive.
+   */
+  own: { correction: Float32Array | null; mask: Float32Array } | null;
 }
 
 /** The negatives of one batch's gBCE: every target position is scored against all of them. */
@@ -59,20 +67,34 @@ export function gbceNegatives(drawn: Int32Array, numItems: number, t: number): G
 
 /**
  * The candidate set of a batch: the distinct positives (each target must be scored; they are the
- * other rows' in-batch negatives), then the sampled negatives that are not positives. `logQ[item]`, when given, is the log-probability with which an item enters the set.
+ * other rows' in-batch negatives), then the sampled negatives that are not positives. `logQ[item]`,
+ * when given, is the log-probability with which an item enters the set. `share`: at most `cap`
+ * distinct positives are shared as columns (a uniform choice among them by `uniform()`), so that
+ * the column count, and a step's cost, stays at most cap + negatives however many distinct items a
+ * batch's targets hold (they grow with the catalog); each row then scores its own positive in a
+ * column of its own (SoftmaxCandidates.own). Under the cap nothing changes.
  */
-export function sampledCandidates(positives: Int32Array, negatives: Int32Array, logQ: Float64Array | null): SoftmaxCandidates {
+export function sampledCandidates(positives: Int32Array, negatives: Int32Array, logQ: Float64Array | null,
+  share?: { cap: number; uniform: () => number }): SoftmaxCandidates {
+  const distinct = [...new Set(positives)];
+  const capped = share !== undefined && distinct.length > share.cap;
+  if (capped) {
+    for (let i = distinct.length - 1; i > 0; i--) { // Fisher-Yates: the first cap are a uniform choice
+      const j = Math.floor(share.uniform() * (i + 1));
+      const t = distinct[i]; distinct[i] = distinct[j]; distinct[j] = t;
+    }
+    distinct.length = share.cap;
+  }
   const column = new Map<number, number>();
-  const items: number[] = [];
-  const labels = new Int32Array(positives.length);
-  positives.forEach((p, i) => {
-    let c = column.get(p);
-    if (c === undefined) { c = items.length; column.set(p, c); items.push(p); }
-    labels[i] = c;
-  });
-  for (const n of negatives) if (!column.has(n)) { column.set(n, items.length); items.push(n); }
-  const out = Int32Array.from(items);
-  return { kind: 'softmax', items: out, labels, correction: logQ ? Float32Array.from(out, (i) => logQ[i]) : null };
+  for (const p of distinct) column.set(p, column.size);
+  for (const n of negatives) if (!column.has(n)) column.set(n, column.size);
+  const items = Int32Array.from(column.keys());
+  const correction = logQ ? Float32Array.from(items, (i) => logQ[i]) : null;
+  const n = positives.length;
+  if (!capped) return { kind: 'softmax', items, labels: Int32Array.from(positives, (p) => column.get(p)!), correction, own: null };
+  const labels = new Int32Array(n), mask = new Float32Array(n);
+  positives.forEach((p, r) => { const c = column.get(p); if (c !== undefined) { labels[r] = 1 + c; mask[r] = -1e9; } });
+  return { kind: 'softmax', items, labels, correction, own: { correction: logQ ? Float32Array.from(positives, (p) => logQ[p]) : null, mask } };
 }
 
 /**

@@ -191,7 +191,10 @@ export const trainConfigSchema = z.object({
    * (uniformly or by training popularity; default 1,024 by popularity), with the logQ correction
    * for popularity-distributed candidates. 'gbce': gSASRec's generalised binary cross-entropy, each
    * positive against `negatives` items drawn uniformly per batch (default 256) with calibration `t`
-   * (default 0.75; 0 = plain BCE). Both sampled losses train the catalog's embedding table and
+   * (default 0.75; 0 = plain BCE). `sharedPositives` (sampled softmax, default 1,024): at most this
+   * many distinct positives of a batch are shared as the other rows' negatives (a uniform choice);
+   * beyond it each row scores its own positive in a column of its own, so that a step's columns stay
+   * at most sharedPositives + negatives on any catalog. Both sampled losses train the catalog's embedding table and
    * output layer lazily (slice gradients, only the touched rows updated). Autoregressive training
    * only: BERT4Rec's masked phase and distillation keep the full softmax.
    */
@@ -200,9 +203,11 @@ export const trainConfigSchema = z.object({
     negatives: positiveInt.optional(),
     sampler: z.enum(['uniform', 'popularity']).optional(),
     t: z.number().min(0).max(1).optional(),
+    sharedPositives: positiveInt.optional(),
   }).strict()
     .refine((l) => l.kind !== 'gbce' || l.sampler !== 'popularity', { message: 'gBCE\'s calibration assumes uniform negatives', path: ['sampler'] })
     .refine((l) => l.kind === 'gbce' || l.t === undefined, { message: 'the calibration t is a gbce setting', path: ['t'] })
+    .refine((l) => l.kind !== 'gbce' || l.sharedPositives === undefined, { message: 'gBCE shares no positives (each row scores its own)', path: ['sharedPositives'] })
     .optional(),
   validation: z.object({
     /** 'full': rank among all items; 'sampled': among the data set's fixed negatives. */
@@ -225,12 +230,14 @@ export interface SampledLossOptions {
   sampler: 'uniform' | 'popularity';
   /** gBCE's calibration. */
   t: number;
+  /** Sampled softmax: at most this many distinct positives shared as columns. */
+  sharedPositives: number;
 }
 
 export function sampledLossOptions(config: TrainConfig): SampledLossOptions {
   const l = config.loss;
-  if (l?.kind === 'gbce') return { kind: 'gbce', negatives: l.negatives ?? 256, sampler: 'uniform', t: l.t ?? 0.75 };
-  return { kind: 'sampled', negatives: l?.negatives ?? 1024, sampler: l?.sampler ?? 'popularity', t: 0 };
+  if (l?.kind === 'gbce') return { kind: 'gbce', negatives: l.negatives ?? 256, sampler: 'uniform', t: l.t ?? 0.75, sharedPositives: 0 };
+  return { kind: 'sampled', negatives: l?.negatives ?? 1024, sampler: l?.sampler ?? 'popularity', t: 0, sharedPositives: l?.sharedPositives ?? 1024 };
 }
 
 /** Whether a distillation config scores its logits over candidates (distillation.logitItems) on a catalog of numItems items. */

@@ -156,7 +156,10 @@ function samplingSetup(config: TrainConfig, split: DataSplit, numItems: number):
   const sampler = trainingSampler(split, numItems, o.sampler);
   if (o.kind === 'gbce') return { forEpoch: (rng) => () => gbceNegatives(sampler.sample(o.negatives, () => rng.uniform()), numItems, o.t) };
   const logQ = o.sampler === 'popularity' ? sampler.logQ : null; // uniform draws: a constant correction, which cancels
-  return { forEpoch: (rng) => (positives) => sampledCandidates(positives, sampler.sample(o.negatives, () => rng.uniform()), logQ) };
+  return {
+    forEpoch: (rng) => (positives) =>
+      sampledCandidates(positives, sampler.sample(o.negatives, () => rng.uniform()), logQ, { cap: o.sharedPositives, uniform: () => rng.uniform() }),
+  };
 }
 
 /** Negatives drawn uniformly or by training popularity (every item keeps a small weight, so unseen ones stay drawable). */
@@ -351,7 +354,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const l = sampledLossOptions(config), items = data.dataset.numItems.toLocaleString('en-US');
       log(l.kind === 'gbce'
         ? `gBCE over ${items} items: ${l.negatives} uniform negatives per batch, t ${l.t} (beta ${gbceBeta(l.negatives, data.dataset.numItems, l.t).toPrecision(3)})`
-        : `sampled softmax over ${items} items: the batch's positives + ${l.negatives} ${l.sampler} negatives per batch, logQ-corrected`);
+        : `sampled softmax over ${items} items: the batch's positives (at most ${l.sharedPositives} shared) + ${l.negatives} ${l.sampler} negatives per batch${l.sampler === 'popularity' ? ', logQ-corrected' : ''}`);
     }
     if (config.shuffleTies) log(`shuffleTies: ${tiedItemCount(data.split.train).toLocaleString('en-US')} training items share their timestamp with the one before; their order is drawn anew each epoch`);
 
