@@ -27,8 +27,8 @@ import { Rng, backendName, backward, optim, tensor, tidy } from '../src/engine/i
 import { NegativeSampler, sampledCandidates } from '../src/models/sampled-softmax.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { NextItNet } from '../src/models/nextitnet.js';
-import { modelTeacher, disposeSignals } from '../src/models/teacher.js';
-import { CandidateDistillation } from '../src/distill/candidates.js';
+import { modelTeacher } from '../src/models/teacher.js';
+import { CandidateDistillation, releaseCandidateBatch } from '../src/distill/candidates.js';
 import { Distiller } from '../src/distill/distiller.js';
 import { TorchProcess, median, torchMissing } from './torch-process.js';
 
@@ -86,7 +86,7 @@ async function distillChild(items: number): Promise<void> {
     });
     distiller.afterStep();
     candidates += over.candidates.k + over.candidates.shared.items.length;
-    disposeSignals(over.teacher); over.inputs.dispose(); over.targets.dispose(); over.rows.dispose();
+    releaseCandidateBatch(over);
     if (s >= WARMUP) times.push(performance.now() - t0);
   }
   console.log(JSON.stringify({ ms: median(times), rssMb: process.resourceUsage().maxRSS / 1024, candidates: candidates / (WARMUP + steps) }));

@@ -92,6 +92,14 @@ export interface CandidateBatch {
   teacher: DistillationSignals;
 }
 
+/** Disposes a CandidateBatch's tensors and the teacher's signals in it. */
+export function releaseCandidateBatch(b: CandidateBatch): void {
+  disposeSignals(b.teacher);
+  b.inputs.dispose();
+  b.targets.dispose();
+  b.rows.dispose();
+}
+
 export class CandidateDistillation {
   /** Per training window: the teacher's top k at each of its target positions ([positions * k]). */
   private readonly topK: (Int32Array | undefined)[];

@@ -23,7 +23,7 @@ import {
 import { formatSeconds, loopOutput } from '../train/progress.js';
 import { TrainingAborted, batchSignals, derivedSeed, discardUnfinishedStart, trainingSampler, trainingSequences, truncateLog, type LoopOptions } from '../train/trainer.js';
 import { distillsOverCandidates } from '../train/config.js';
-import { CandidateDistillation, type CandidateBatch } from '../distill/candidates.js';
+import { CandidateDistillation, releaseCandidateBatch, type CandidateBatch } from '../distill/candidates.js';
 import { cellEdges } from '../models/adarec/cell.js';
 import { searchConvNorm, type SearchConfig } from './config.js';
 import { Distiller, type LossParts } from '../distill/distiller.js';
@@ -133,8 +133,8 @@ interface TeacherBatch {
 }
 
 function release(t: TeacherBatch): void {
-  disposeSignals(t.signals);
-  if (t.over) { t.over.inputs.dispose(); t.over.targets.dispose(); t.over.rows.dispose(); }
+  if (t.over) releaseCandidateBatch(t.over); // its teacher signals are t.signals
+  else disposeSignals(t.signals);
 }
 
 export function searchOperators(config: SearchConfig): readonly OperatorSpec[] {

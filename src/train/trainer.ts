@@ -23,7 +23,7 @@ import { NextItemModel } from '../models/next-item-model.js';
 import type { DistillationSignals, SequentialRecommender } from '../models/types.js';
 import { intermediateCount, targetRows } from '../models/common.js';
 import { NegativeSampler, gbceBeta, gbceNegatives, sampledCandidates, type CandidateSource } from '../models/sampled-softmax.js';
-import { CandidateDistillation } from '../distill/candidates.js';
+import { CandidateDistillation, releaseCandidateBatch } from '../distill/candidates.js';
 import { disposeSignals, type Teacher } from '../models/teacher.js';
 import { Distiller } from '../distill/distiller.js';
 import type { EmdLayerMappingState } from '../distill/emd.js';
@@ -425,8 +425,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             return [l.item(), n];
           });
         } finally {
-          if (teacherSignals) disposeSignals(teacherSignals);
-          if (over) { over.inputs.dispose(); over.targets.dispose(); over.rows.dispose(); }
+          if (over) releaseCandidateBatch(over); // its teacher signals are teacherSignals
+          else if (teacherSignals) disposeSignals(teacherSignals);
         }
         opt.zeroGrad();
         kd?.distiller.afterStep();
