@@ -2,6 +2,7 @@
 // contract, src/engine/backend/quantized-scan.ts the reference this must match exactly). The dot
 // products of a block's rows run on AVX-512 VNNI or AVX2 where the CPU has them (chosen once at
 // load; integer sums, so every path gives the same values), the bounds and the heap in scalar code.
+#include <atomic>
 #include <cstdlib>
 #include <functional>
 
@@ -137,20 +138,36 @@ struct KLargest {
 
 thread_local std::vector<float> t_approx, t_gmax;
 
-int64_t scan(const int8_t* items, int64_t rows, int G, const float* rowScale, const float* bias, int64_t blockRows,
-             const int8_t* query, float qs, const double* blockErr, const double* blockMax, int64_t k,
-             const uint8_t* excluded, int32_t* cand, double* candUpper) {
-  KLargest best(static_cast<size_t>(k));
+// The largest of the workers' k-th best lower bounds so far: every worker's k lower bounds belong to
+// k distinct items, so the global k-th best exact score is at least any of them, and a block or
+// group whose upper bound is below it cannot reach the top k, whichever worker scans it.
+struct SharedFloor {
+  std::atomic<double> v{-std::numeric_limits<double>::infinity()};
+  double get() const { return v.load(std::memory_order_relaxed); }
+  void raise(double x) {
+    double cur = v.load(std::memory_order_relaxed);
+    while (x > cur && !v.compare_exchange_weak(cur, x, std::memory_order_relaxed)) {}
+  }
+};
+
+// One worker's part of the scan: blocks first, first + stride, ... (interleaved, so that every
+// worker meets the large-norm blocks first and raises the floor early); its candidates (rows whose
+// upper bound reached its floor when scanned) appended to cand/candUpper, its k best lower bounds
+// in `best`.
+int64_t scanBlocks(const int8_t* items, int64_t rows, int G, const float* rowScale, const float* bias, int64_t blockRows,
+                   const int8_t* query, float qs, const double* blockErr, const double* blockMax, const uint8_t* excluded,
+                   int64_t first, int64_t stride, KLargest& best, SharedFloor* floor, int32_t* cand, double* candUpper) {
   float* approx = scratch(t_approx, static_cast<size_t>(blockRows));
   float* gmax = scratch(t_gmax, static_cast<size_t>(blockRows / 16));
+  const auto threshold = [&]() { return floor ? std::max(best.top(), floor->get()) : best.top(); };
   int64_t n = 0;
-  for (int64_t b = 0, start = 0; start < rows; ++b, start += blockRows) {
-    if (blockMax[b] < best.top()) continue;
+  for (int64_t b = first, start = first * blockRows; start < rows; b += stride, start += stride * blockRows) {
+    if (blockMax[b] < threshold()) continue;
     const double err = blockErr[b];
     const int64_t end = std::min(rows, start + blockRows);
     groupApprox(items + (start >> 4) * G * 64, (end - start + 15) >> 4, G, query, qs, rowScale + start, bias + start, approx, gmax);
     for (int64_t base = start; base < end; base += 16) {
-      if (static_cast<double>(gmax[(base - start) >> 4]) + err < best.top()) continue;
+      if (static_cast<double>(gmax[(base - start) >> 4]) + err < threshold()) continue;
       const int64_t L = std::min<int64_t>(16, end - base);
       for (int64_t l = 0; l < L; ++l) {
         const double a = approx[base - start + l];
@@ -159,11 +176,51 @@ int64_t scan(const int8_t* items, int64_t rows, int G, const float* rowScale, co
         if (a + err >= best.top()) { cand[n] = static_cast<int32_t>(r); candUpper[n++] = a + err; }
       }
     }
+    if (floor) floor->raise(best.top());
   }
-  const double tau = best.top();
+  return n;
+}
+
+// Candidates for the exact top k: every row whose upper bound reaches the k-th best lower bound.
+// Above kParallelMinWork the blocks are shared among the threads (interleaved, with a shared
+// floor); each worker collects into its own slice of cand (a worker's candidates are rows of its
+// blocks, at most its rows), and the slices are packed in worker order. The candidate set may
+// differ with the thread count and timing, never the top k: a row is dropped only when its upper
+// bound is below a bound that k other rows' exact scores reach.
+int64_t scan(const int8_t* items, int64_t rows, int G, const float* rowScale, const float* bias, int64_t blockRows,
+             const int8_t* query, float qs, const double* blockErr, const double* blockMax, int64_t k,
+             const uint8_t* excluded, int32_t* cand, double* candUpper) {
+  const int64_t blocks = (rows + blockRows - 1) / blockRows;
+  const int64_t parts = std::min<int64_t>(threadCount(), blocks);
+  if (parts <= 1 || rows * G * 4 < kParallelMinWork) {
+    KLargest best(static_cast<size_t>(k));
+    const int64_t n = scanBlocks(items, rows, G, rowScale, bias, blockRows, query, qs, blockErr, blockMax, excluded, 0, 1, best, nullptr, cand, candUpper);
+    const double tau = best.top();
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; ++i)
+      if (candUpper[i] >= tau) { cand[kept] = cand[i]; candUpper[kept++] = candUpper[i]; }
+    return kept;
+  }
+  // worker p's slice of cand starts at the rows of the blocks before it in its stride order: p blocks' worth
+  std::vector<KLargest> best(static_cast<size_t>(parts), KLargest(static_cast<size_t>(k)));
+  std::vector<int64_t> found(static_cast<size_t>(parts)), offset(static_cast<size_t>(parts));
+  for (int64_t p = 0, at = 0; p < parts; ++p) {
+    offset[p] = at;
+    for (int64_t b = p; b < blocks; b += parts) at += std::min(rows, (b + 1) * blockRows) - b * blockRows;
+  }
+  SharedFloor floor;
+  parallelRange(parts, kParallelMinWork, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p)
+      found[p] = scanBlocks(items, rows, G, rowScale, bias, blockRows, query, qs, blockErr, blockMax, excluded, p, parts,
+                            best[p], &floor, cand + offset[p], candUpper + offset[p]);
+  });
+  KLargest all(static_cast<size_t>(k));
+  for (auto& b : best) for (double x : b.h) all.offer(x);
+  const double tau = all.top();
   int64_t kept = 0;
-  for (int64_t i = 0; i < n; ++i)
-    if (candUpper[i] >= tau) { cand[kept] = cand[i]; candUpper[kept++] = candUpper[i]; }
+  for (int64_t p = 0; p < parts; ++p)
+    for (int64_t i = offset[p]; i < offset[p] + found[p]; ++i)
+      if (candUpper[i] >= tau) { cand[kept] = cand[i]; candUpper[kept++] = candUpper[i]; }
   return kept;
 }
 

@@ -7,6 +7,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, nativeAvailable, noGrad, setBackend, tensor, tidy, type BackendName } from '../src/engine/index.js';
+import { nativeInfo, setNativeThreads } from '../src/engine/backend/native.js';
+import { engineThreads } from '../src/engine/backend/threads.js';
 import { padBatch } from '../src/eval/scorer.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
 import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
@@ -131,6 +133,38 @@ describe('ItemIndex', () => {
       const got = index.topK(h, 10);
       assert.deepEqual(Array.from(got.ids), bruteForce(cat, h, 10).ids);
       assert.ok(index.lastCandidates >= 10 && index.lastCandidates < (V - 1) / 20, `${index.lastCandidates} candidates of ${V - 1}`);
+    }
+  });
+
+  it('splits a large scan among threads (interleaved blocks, a shared floor): the same top k at 1 and 3 threads', { skip: !nativeAvailable() }, () => {
+    const C = 64, V = 40_001; // 40,000 x 64 > the parallel threshold
+    const regions = (): number => nativeInfo()?.parallelRegions ?? 0;
+    try {
+      for (const name of ['random', 'trained-like', 'many ties', 'all negative'] as const) {
+        const cat = catalogs(C, V, 8)[name];
+        const index = ItemIndex.build(cat.weight, cat.bias, C, V)!;
+        for (const [qname, h] of Object.entries(queries(cat, 3))) {
+          for (const k of [1, 10, 100]) {
+            const want = bruteForce(cat, h, k);
+            const exclude = new Set(want.ids.slice(0, 3));
+            const wantEx = bruteForce(cat, h, k, exclude);
+            for (const threads of [1, 3]) {
+              setNativeThreads(threads);
+              const before = regions();
+              const what = `${name}, query ${qname}, k ${k}, ${threads} thread(s)`;
+              const got = index.topK(h, k), gotEx = index.topK(h, k, exclude);
+              assert.deepEqual(Array.from(got.ids), want.ids, what);
+              assert.deepEqual(Array.from(got.scores), want.scores, what);
+              assert.deepEqual(Array.from(gotEx.ids), wantEx.ids, `${what}, exclusions`);
+              assert.deepEqual(Array.from(gotEx.scores), wantEx.scores, `${what}, exclusions`);
+              if (threads === 3) assert.ok(regions() > before, `${what}: the scan forks`);
+              else assert.equal(regions(), before, `${what}: one thread, no region`);
+            }
+          }
+        }
+      }
+    } finally {
+      setNativeThreads(engineThreads());
     }
   });
 
