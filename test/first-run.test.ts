@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summaryTable, resultsTable, type ReportRow } from '../src/pipeline/report.js';
+import { compressionNote, summaryTable, resultsTable, type ReportRow } from '../src/pipeline/report.js';
 import { parseTrainConfig } from '../src/train/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -175,6 +175,16 @@ describe('the run summary printed to the terminal', () => {
     assert.match(lines[0], /^model\s+HR@10\s+NDCG@10\s+MRR@10\s+params\s+MACs\s+p50 ms\s+speed-up$/);
     assert.match(lines[2], /^AdaRec student\s+0\.2345\s+0\.0900±0\.0010\s+0\.1111\s+12\.35M\s+987\.65M\s+0\.25\s+50\.0x$/);
     assert.ok(resultsTable(rows, teacher).split('\n')[0].length > 100, 'the full Markdown table is unchanged');
+  });
+
+  it('warns when the student is not smaller or not faster than the teacher, and only then', () => {
+    const small: ReportRow = { ...rows[1], figures: { ...figures(0.09, 0.25), nonEmbeddingParams: 100_000 } };
+    assert.equal(compressionNote([teacher, small], teacher), null);
+    assert.match(compressionNote(rows, teacher)!, /not smaller than the teacher \(100% of/, 'as large as the teacher');
+    const slow: ReportRow = { ...rows[1], figures: { ...figures(0.09, 25), nonEmbeddingParams: 1_000_000 } };
+    assert.match(compressionNote([teacher, slow], teacher)!, /not faster than the teacher \(43% of its non-embedding parameters, 0\.50x its speed\).*latencyBudgetMs/);
+    const big: ReportRow = { ...rows[1], figures: { ...figures(0.09, 0.25), nonEmbeddingParams: 3_000_000 } };
+    assert.match(compressionNote([teacher, big], teacher)!, /not smaller than the teacher \(128% of/);
   });
 });
 

@@ -88,6 +88,23 @@ export function baselineNote(rows: readonly ReportRow[]): string | null {
   return notes.length ? `Baselines: ${notes.join('; ')}; each random genotype is shared by all cells.` : null;
 }
 
+/**
+ * A warning when the searched student is not smaller or not faster than the teacher: a MACs-priced
+ * search weighs cost with a fixed beta, not against the teacher, and a small teacher leaves little
+ * to compress (on Amazon Beauty the default search chose 24 convolutions against a 2-block SASRec:
+ * 0.76 of its non-embedding parameters, half its speed). Null when the student is both.
+ */
+export function compressionNote(rows: readonly ReportRow[], teacher: ReportRow): string | null {
+  const student = rows.find((r) => r.kind === 'student');
+  if (!student) return null;
+  const size = student.figures.nonEmbeddingParams / teacher.figures.nonEmbeddingParams;
+  const speed = teacher.figures.latencyP50Ms / student.figures.latencyP50Ms;
+  if (size < 1 && speed > 1) return null;
+  return `Note: the AdaRec student is ${size >= 1 ? 'not smaller' : 'not faster'} than the teacher (${(100 * size).toFixed(0)}% of its non-embedding ` +
+    `parameters, ${speed.toFixed(2)}x its speed): the search prices operators by a fixed weight, not against the teacher. For a student ` +
+    'within a serving budget, search with "cost": "latency" and "latencyBudgetMs" (README, "Searching for a latency budget").';
+}
+
 function seedNote(rows: readonly ReportRow[]): string | null {
   const n = rows.find((r) => r.seedNdcg10)?.seedNdcg10?.length;
   return n ? `Students and baselines: means over ${n} finetune seeds (NDCG@10 ± its standard deviation over seeds; per seed in results.json).` : null;
@@ -117,10 +134,12 @@ export function writeReport(outDir: string, r: { rows: ReportRow[]; genotype: Ge
     name: row.name, kind: row.kind, params: row.figures.params, macs: row.figures.macs, latencyMs: row.figures.latencyP50Ms, metric: row.figures.full['ndcg@10'],
   })), { x: 'latencyMs', y: 'NDCG@10 (full ranking, test)', pareto: true }));
   const genotypeLines = edges.map((e, i) => `- ${e.from === 0 ? 'x' : `node ${e.from}`} → node ${e.to}: ${r.genotype.cells[0][i]}`).join('\n');
+  const compression = compressionNote(r.rows, r.teacher);
   write('report.md', `# AdaRec run\n\n${table}\n\n${[PROTOCOL_NOTE, seedNote(r.rows), baselineNote(r.rows)].filter((n) => n !== null).join(' ')}\n\n` +
+    `${compression ? `${compression}\n\n` : ''}` +
     `${r.latencyCheck ? `## Latency budget\n\nThe searched student (random weights), timed in the serving path on this machine: ${describeLatencyCheck(r.latencyCheck)}.\n\n` : ''}` +
     `## Searched cell\n\n${genotypeLines}\n\n![cell](cell.svg)\n\n![alpha](alpha.svg)\n\n![trade-off](tradeoff.svg)\n`);
   write('results.json', JSON.stringify({ rows: r.rows, genotype: r.genotype, ...(r.latencyCheck ? { latencyCheck: r.latencyCheck } : {}) }, null, 2) + '\n');
-  return `\n${summaryTable(r.rows, r.teacher)}\n\nreport: ${join(outDir, 'report.html')} (open it in a browser: every figure, offline)\n` +
+  return `\n${summaryTable(r.rows, r.teacher)}\n${compression ? `\n${compression}\n` : ''}\nreport: ${join(outDir, 'report.html')} (open it in a browser: every figure, offline)\n` +
     `and ${join(outDir, 'report.md')} (the full table, with the sampled protocol's metrics; pictures: cell.svg, alpha.svg, tradeoff.svg)`;
 }
