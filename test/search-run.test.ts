@@ -3,7 +3,7 @@
 // distillation trainer, and stage skipping in `adarec run`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSearchConfig, type SearchConfigInput } from '../src/search/config.js';
@@ -16,6 +16,7 @@ import { EmdLayerMapping } from '../src/distill/emd.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { parseRunConfig } from '../src/pipeline/config.js';
 import { runPipeline } from '../src/pipeline/run.js';
+import { runStage } from '../src/pipeline/stage.js';
 import { tinyData } from './train-fixture.js';
 
 const data = tinyData({ users: 240, items: 50 }, 20);
@@ -183,6 +184,19 @@ describe('student finetune and distillation', () => {
 });
 
 describe('adarec run', () => {
+  it('a stage is current under a former key (what an older adarec keyed the same work): skipped when finished, resumed when not', async () => {
+    const stages = join(root, 'former-keys');
+    await runStage(stages, 'done', 'old', quiet, async () => 'first');
+    mkdirSync(join(stages, 'started'), { recursive: true });
+    writeFileSync(join(stages, 'started', 'stage-key.json'), JSON.stringify({ key: 'old' }));
+    const logs: string[] = [];
+    assert.equal(await runStage(stages, 'done', 'new', (l) => logs.push(l), async () => 'again', ['old']), 'first');
+    assert.deepEqual(await runStage(stages, 'started', 'new', (l) => logs.push(l), async ({ resume }) => resume, ['old']), true);
+    assert.equal(JSON.parse(readFileSync(join(stages, 'started', 'stage-key.json'), 'utf8')).key, 'new', 'the key is brought up to date');
+    assert.equal(await runStage(stages, 'done', 'other', (l) => logs.push(l), async () => 'redone', ['older']), 'redone');
+    assert.ok(readdirSync(stages).some((d) => d.startsWith('done.stale-')), 'another key still moves the folder aside');
+  });
+
   it('runs every stage, writes the report, and skips finished stages when run again', async () => {
     const config = parseRunConfig({
       teacher: { model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, maxLength: 12, epochs: 2 },
@@ -204,6 +218,12 @@ describe('adarec run', () => {
     const movedLogs: string[] = [];
     await runPipeline({ config, data, outDir: moved, log: (l) => movedLogs.push(l) });
     assert.equal(movedLogs.filter((l) => /skipped/.test(l)).length, 6, movedLogs.join('\n'));
+    // an option added later, at the value that reproduces the older behaviour, keeps every stage
+    // (logitItems scoring every item, whatever its other fields: folders begun before it existed)
+    const upgraded = parseRunConfig({ ...config, search: { ...config.search, logitItems: { over: 'all', topK: 5 } } }, 'test');
+    const upgradeLogs: string[] = [];
+    await runPipeline({ config: upgraded, data, outDir: out, log: (l) => upgradeLogs.push(l) });
+    assert.equal(upgradeLogs.filter((l) => /skipped/.test(l)).length, 6, upgradeLogs.join('\n'));
     // more finetune seeds: the first seed's stages are reused, the others trained; rows are means
     const seeded = parseRunConfig({ ...config, seeds: 2 }, 'test');
     const seedLogs: string[] = [];

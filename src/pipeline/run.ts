@@ -12,7 +12,7 @@ import { parseSearchConfig, searchConvNorm, type SearchConfig } from '../search/
 import { randomGenotypes, randomGenotypesLike, type Genotype } from '../models/adarec/genotype.js';
 import type { ConvNorm } from '../models/adarec/operators.js';
 import { runSearch, searchOperators, studentHidden, type SearchResult } from '../search/search.js';
-import { parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { distillsOverCandidates, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { loadTrainedModel } from '../train/load.js';
 import { loadTeacher } from '../train/teacher.js';
 import { derivedSeed, train, type TrainData, type TrainResult } from '../train/trainer.js';
@@ -52,14 +52,23 @@ interface TrainedStage { result: TrainResult; figures: ModelFigures }
 const RANDOM_ANY_STREAM = 101, RANDOM_SEARCH_STREAM = 102;
 
 /**
- * A training config without the checkpoint paths it names, for a stage key: the keys of the stages
- * those checkpoints come from are in the key already, and a moved run folder keeps its keys.
+ * `logitItems` (search and distillation) at a value that scores every item, as adarec did before
+ * the option existed, is left out of stage keys, so that run folders begun before it keep their
+ * stages (the ninth session's folders hold search keys with it: `formerKeys` accepts those).
  */
-function portable(cfg: TrainConfig): unknown {
+const keyedLogitItems = <T>(items: T & { over: 'auto' | 'all' | 'candidates' }, numItems: number): T | undefined =>
+  distillsOverCandidates(items.over, numItems) ? items : undefined;
+
+/**
+ * A training config for a stage key: without the checkpoint paths it names (the keys of the stages
+ * those checkpoints come from are in the key already, and a moved run folder keeps its keys), and
+ * without a `logitItems` that scores every item.
+ */
+function portable(cfg: TrainConfig, numItems: number): unknown {
   return {
     ...cfg,
     init: cfg.init && { ...cfg.init, checkpoint: undefined },
-    distillation: cfg.distillation && { ...cfg.distillation, teacher: undefined },
+    distillation: cfg.distillation && { ...cfg.distillation, teacher: undefined, logitItems: keyedLogitItems(cfg.distillation.logitItems, numItems) },
   };
 }
 
@@ -81,7 +90,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   const searchConfig = parseSearchConfig({ seed: config.seed, maxLength: teacherConfig.maxLength, ...config.search }, 'run config: search');
   const C = studentHidden(searchConfig, teacherConfig.model.kind);
   const T = searchConfig.maxLength;
-  const dataKey = data.manifestHash;
+  const dataKey = data.manifestHash, numItems = data.dataset.numItems;
   /** The seconds a finished stage took (its stage.json), null when unknown. */
   const stageSeconds = (name: string): number | null => {
     try {
@@ -139,7 +148,9 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   };
   const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult; table: LatencyTable | null }> => {
     const table = cfg.cost === 'latency' ? await latencyTableFor(cfg) : null;
-    const key = table ? stageKey({ dataKey, teacherKey, cfg: { ...cfg, latencyTable: undefined }, latencyTable: table }) : stageKey({ dataKey, teacherKey, cfg });
+    const keyOf = (c: SearchConfig | (Omit<SearchConfig, 'logitItems'> & { logitItems?: SearchConfig['logitItems'] })): string =>
+      table ? stageKey({ dataKey, teacherKey, cfg: { ...c, latencyTable: undefined }, latencyTable: table }) : stageKey({ dataKey, teacherKey, cfg: c });
+    const key = keyOf({ ...cfg, logitItems: keyedLogitItems(cfg.logitItems, numItems) }), former = keyOf(cfg);
     const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
       const teacher = await loadTeacher({ path: teacherCkpt, field: 'teacher', maxLength: cfg.maxLength });
       try {
@@ -147,7 +158,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       } finally {
         teacher.dispose();
       }
-    });
+    }, former === key ? [] : [former]);
     return { key, result, table };
   };
 
@@ -163,7 +174,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: from.prefix ?? 'net.' } } : {}),
       ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
     }, `${name} config`);
-    return trainSeeds(name, cfg, (c) => stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(c) }));
+    return trainSeeds(name, cfg, (c) => stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(c, numItems) }));
   };
 
   const main = await search('search', searchConfig);
@@ -189,7 +200,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   }
   if (config.baselines.kd) {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c) })) });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c, numItems) })) });
   }
   // cost-matched: by operator parameters, or by predicted latency (within 10%) when the search was latency-priced
   const latencyMatched = main.table;
@@ -214,7 +225,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     const budget = randomSearchBudget(config.baselines.randomSearch, searchConfig.epochs);
     const genotypes = randomGenotypes(operators, searchConfig.nodes, searchConfig.cells, budget.candidates, new Rng(derivedSeed(config.seed, RANDOM_SEARCH_STREAM, 0)));
     const configs = genotypes.map((g) => candidateConfig(g, searchConfig, { hidden: C, teacher: teacherCkpt, epochs: budget.epochsEach, seed: config.seed }));
-    const key = stageKey({ dataKey, teacherKey, budget, configs: configs.map(portable) });
+    const key = stageKey({ dataKey, teacherKey, budget, configs: configs.map((c) => portable(c, numItems)) });
     const rs = await runStage(outDir, 'random-search', key, log, ({ dir, resume }) =>
       runRandomSearch({ ...common, data, dir, resume, genotypes, configs, budget }));
     const chosen = genotypes[rs.chosen - 1];

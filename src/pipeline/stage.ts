@@ -3,6 +3,8 @@
 // stage.json { key, result }; run again with the same key it is skipped and its result reused.
 // Interrupted, it holds only stage-key.json, and the next run resumes it (its trainer or search
 // continues from last.ckpt). When the key differs the old folder is moved aside, never deleted.
+// A stage may name former keys: the keys an older adarec gave the same work (an option added
+// later, at the value that reproduces the older behaviour); a folder holding one is still current.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,17 +56,18 @@ export function readStageRecord<T>(path: string, log: (line: string) => void): S
 }
 
 export async function runStage<T>(root: string, name: string, key: string, log: (line: string) => void,
-  run: (ctx: StageContext) => Promise<T>): Promise<T> {
+  run: (ctx: StageContext) => Promise<T>, formerKeys: readonly string[] = []): Promise<T> {
   const dir = join(root, name);
+  const current = (k: string | undefined): boolean => k === key || (k !== undefined && formerKeys.includes(k));
   const done = readStageRecord<T>(join(dir, 'stage.json'), log);
-  if (done && done.key === key) {
-    log(`[${name}] up to date (key ${key}): skipped`);
+  if (done && current(done.key)) {
+    log(`[${name}] up to date (key ${done.key}): skipped`);
     return done.result;
   }
   const started = readJson<{ key: string }>(join(dir, 'stage-key.json'));
   let resume = false;
   if (existsSync(dir)) {
-    if (!done && started?.key === key) {
+    if (!done && current(started?.key)) {
       resume = true;
     } else if (!done && !started && startKilled(dir)) {
       // a start killed before its stage-key.json was written: nothing of it to keep
