@@ -148,7 +148,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   };
   const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult; table: LatencyTable | null }> => {
     const table = cfg.cost === 'latency' ? await latencyTableFor(cfg) : null;
-    const keyOf = (c: SearchConfig | (Omit<SearchConfig, 'logitItems'> & { logitItems?: SearchConfig['logitItems'] })): string =>
+    const keyOf = (c: object): string =>
       table ? stageKey({ dataKey, teacherKey, cfg: { ...c, latencyTable: undefined }, latencyTable: table }) : stageKey({ dataKey, teacherKey, cfg: c });
     const key = keyOf({ ...cfg, logitItems: keyedLogitItems(cfg.logitItems, numItems) }), former = keyOf(cfg);
     const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
