@@ -54,7 +54,8 @@ const RANDOM_ANY_STREAM = 101, RANDOM_SEARCH_STREAM = 102;
 /**
  * `logitItems` (search and distillation) at a value that scores every item, as adarec did before
  * the option existed, is left out of stage keys, so that run folders begun before it keep their
- * stages (the ninth session's folders hold search keys with it: `formerKeys` accepts those).
+ * stages. For a while the option's default was in the keys: a search stage keyed so is still
+ * current (its former key); a finetune keyed so is trained again (none of those was left running).
  */
 const keyedLogitItems = <T>(items: T & { over: 'auto' | 'all' | 'candidates' }, numItems: number): T | undefined =>
   distillsOverCandidates(items.over, numItems) ? items : undefined;
