@@ -53,7 +53,7 @@ for (const run of runs) {
 
 const machine = describeMachine();
 console.log(`${rows.length} models of ${runs.length} runs; table ${tablePath} (profiled ${table.created}, load then ${table.machine.load.join(' ')}, ` +
-  `fit: window scale ${table.fit.window.scale.toFixed(3)}, p99/p50 ${table.fit.window.tail.toFixed(2)}); measuring on ${machine.cpu} (${machine.cores} cores, ${machine.backend}), ` +
+  `fit: window scale ${table.fit.window.scale.toFixed(3)}, p99 = ${table.fit.window.tail.toFixed(2)} x p50 + ${(table.fit.window.tailMs * 1000).toFixed(1)} us); measuring on ${machine.cpu} (${machine.cores} cores, ${machine.backend}), ` +
   `load ${machine.load.join(' ')}, ${rounds} interleaved rounds x 10 calls`);
 const window = rows[0].window;
 // the table's probes timed beside the models: how much slower the machine is now than when profiled
@@ -74,10 +74,11 @@ const ms = (x: number): string => x.toFixed(3);
 const pct = (a: number, b: number): string => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(0)}%`;
 console.log('| run | model | cell (x→1, x→2, 1→2, x→3, 1→3, 2→3) | crop | budget | predicted p50 | measured p50 | error | predicted p99 | measured p99 | NDCG@10 | HR@10 |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-const errors: number[] = [];
+const errors: number[] = [], tails: number[] = [];
 rows.forEach((r, i) => {
   const p = predictLatency(table, r.genotype, 'window', r.window), m = measured[i];
   errors.push(Math.abs(m.p50 / p.p50 - 1));
+  tails.push(m.p99 / p.p99);
   const over = r.budget !== null && r.stage === 'student' && (r.quantile === 'p99' ? m.p99 : m.p50) > r.budget ? ' (over)' : '';
   console.log(`| ${r.run} | ${r.kind} | ${r.genotype.cells[0].map((n) => SHORT[n] ?? n).join(', ')} | ${p.cropLength} | ${r.budget === null ? '—' : `${ms(r.budget)} (${r.quantile})`} | ` +
     `${ms(p.p50)} | ${ms(m.p50)}${r.quantile === 'p50' ? over : ''} | ${pct(m.p50, p.p50)} | ${ms(p.p99)} | ${ms(m.p99)}${r.quantile === 'p99' ? over : ''} | ${r.ndcg.toFixed(4)} | ${r.hr.toFixed(4)} |`);
@@ -85,3 +86,5 @@ rows.forEach((r, i) => {
 });
 errors.sort((a, b) => a - b);
 console.log(`\np50 prediction error: median ${(100 * errors[Math.floor(errors.length / 2)]).toFixed(1)}%, largest ${(100 * errors[errors.length - 1]).toFixed(1)}%`);
+tails.sort((a, b) => a - b);
+console.log(`p99: measured within the prediction for ${tails.filter((x) => x <= 1).length} of ${tails.length} models; measured / predicted ${tails[0].toFixed(2)}-${tails[tails.length - 1].toFixed(2)} (median ${tails[Math.floor(tails.length / 2)].toFixed(2)})`);

@@ -1,4 +1,4 @@
-// Row-structured kernels: causal dilated im2col / col2im, bias add and its gradient, embedding
+// Row-structured kernels: causal dilated im2col / col2im, stride-1 pooling over time, bias add and its gradient, embedding
 // gather and scatter-add.
 #include "common.h"
 
@@ -59,6 +59,59 @@ ADAREC_CLONES void scatterAddKernel(const float* src, const int32_t* idx, int64_
   }
 }
 
+// Stride-1 pooling over time, the window t - before .. t + after clipped to the sequence. Max keeps
+// the first winning input (flat index) per output for the backward; avg divides by the positions
+// covered. Sequences are independent, so both directions split over b.
+ADAREC_CLONES void poolForwardKernel(const float* x, int64_t b0, int64_t b1, int64_t T, int64_t C,
+    int64_t before, int64_t after, bool max, float* out, int32_t* argmax) {
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t lo = std::max<int64_t>(0, t - before), hi = std::min<int64_t>(T - 1, t + after);
+      float* o = out + (b * T + t) * C;
+      const float* first = x + (b * T + lo) * C;
+      if (max) {
+        int32_t* am = argmax + (b * T + t) * C;
+        for (int64_t c = 0; c < C; ++c) { o[c] = first[c]; am[c] = static_cast<int32_t>((b * T + lo) * C + c); }
+        for (int64_t s = lo + 1; s <= hi; ++s) {
+          const float* r = x + (b * T + s) * C;
+          for (int64_t c = 0; c < C; ++c)
+            if (r[c] > o[c]) { o[c] = r[c]; am[c] = static_cast<int32_t>((b * T + s) * C + c); }
+        }
+      } else {
+        for (int64_t c = 0; c < C; ++c) o[c] = first[c];
+        for (int64_t s = lo + 1; s <= hi; ++s) {
+          const float* r = x + (b * T + s) * C;
+          for (int64_t c = 0; c < C; ++c) o[c] += r[c];
+        }
+        const float inv = 1.0f / static_cast<float>(hi - lo + 1);
+        for (int64_t c = 0; c < C; ++c) o[c] *= inv;
+      }
+    }
+}
+
+// The adjoint: max scatters each dy to its winner; avg gathers, for input s, dy[t] / count(t) over
+// the outputs t whose window holds s (t = s - after .. s + before), so each dx row is written once.
+ADAREC_CLONES void poolBackwardKernel(const float* dy, int64_t b0, int64_t b1, int64_t T, int64_t C,
+    int64_t before, int64_t after, bool max, const int32_t* argmax, float* dx) {
+  if (max) {
+    std::memset(dx + b0 * T * C, 0, (b1 - b0) * T * C * sizeof(float));
+    for (int64_t i = b0 * T * C, e = b1 * T * C; i < e; ++i) dx[argmax[i]] += dy[i];
+    return;
+  }
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t s = 0; s < T; ++s) {
+      float* o = dx + (b * T + s) * C;
+      std::memset(o, 0, C * sizeof(float));
+      const int64_t t0 = std::max<int64_t>(0, s - after), t1 = std::min<int64_t>(T - 1, s + before);
+      for (int64_t t = t0; t <= t1; ++t) {
+        const int64_t lo = std::max<int64_t>(0, t - before), hi = std::min<int64_t>(T - 1, t + after);
+        const float inv = 1.0f / static_cast<float>(hi - lo + 1);
+        const float* g = dy + (b * T + t) * C;
+        for (int64_t c = 0; c < C; ++c) o[c] += g[c] * inv;
+      }
+    }
+}
+
 // causalIm2col(x, B, T, C, k, d, col) and causalCol2im(dcol, B, T, C, k, d, dx)
 template <bool Forward>
 napi_value Im2col(napi_env env, napi_callback_info ci) {
@@ -75,6 +128,31 @@ napi_value Im2col(napi_env env, napi_callback_info ci) {
   if (Forward) im2colKernel(in, B, T, C, k, d, out);
   else if (k == 0) std::memset(out, 0, nx * sizeof(float));
   else col2imKernel(in, B, T, C, k, d, out);
+  return a.undefined();
+}
+
+// pool1dForward(x, B, T, C, before, after, max, out, argmax) and
+// pool1dBackward(dy, B, T, C, before, after, max, argmax, dx); argmax is read/written with max only.
+template <bool Forward>
+napi_value Pool1d(napi_env env, napi_callback_info ci) {
+  Args a(env, ci);
+  size_t lin, lout, lam = 0;
+  const float* in = a.f32(0, &lin);
+  int64_t B = a.dim(1), T = a.dim(2), C = a.dim(3), before = a.dim(4), after = a.dim(5);
+  bool max = a.flag(6);
+  float* out = a.f32(Forward ? 7 : 8, &lout);
+  int32_t* argmax = a.i32(Forward ? 8 : 7, &lam);
+  const int64_t n = B * T * C;
+  a.need(lin, n, "pool1d: input is too short");
+  a.need(lout, n, "pool1d: output is too short");
+  if (max) a.need(lam, n, "pool1d: argmax is too short");
+  if (n > int64_t{INT32_MAX}) a.fail("pool1d: more than 2^31 elements");
+  if (!a.ok) return nullptr;
+  if (n == 0) return a.undefined();
+  parallelRange(B, T * C * (before + after + 1), [&](int64_t b0, int64_t b1) {
+    if (Forward) poolForwardKernel(in, b0, b1, T, C, before, after, max, out, argmax);
+    else poolBackwardKernel(in, b0, b1, T, C, before, after, max, argmax, out);
+  });
   return a.undefined();
 }
 
@@ -153,6 +231,8 @@ napi_value ScatterAddRows(napi_env env, napi_callback_info ci) {
 void registerRows(napi_env env, napi_value exports) {
   defineFn(env, exports, "causalIm2col", Im2col<true>);
   defineFn(env, exports, "causalCol2im", Im2col<false>);
+  defineFn(env, exports, "pool1dForward", Pool1d<true>);
+  defineFn(env, exports, "pool1dBackward", Pool1d<false>);
   defineFn(env, exports, "addRowVector", AddRowVector);
   defineFn(env, exports, "sumRows", SumRows);
   defineFn(env, exports, "gatherRows", GatherRows);

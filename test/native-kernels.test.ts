@@ -753,4 +753,28 @@ describe('native kernels', { skip }, () => {
     nat().unary('exp', x, y2);
     assert.deepEqual(y2, y1);
   });
+
+  it('pool1dForward and pool1dBackward (max and avg, windows past both ends)', () => {
+    for (const [B, T, C, before, after] of [[2, 7, 3, 2, 0], [2, 7, 3, 1, 1], [1, 9, 17, 4, 2], [3, 5, 1, 0, 0], [1, 3, 5, 6, 6], [2, 1, 4, 2, 0]]) {
+      const n = B * T * C;
+      const x = rnd(n);
+      x[C] = x[0]; // a tie: the first of equal inputs wins on both backends
+      const dy = rnd(n);
+      for (const max of [true, false]) {
+        const tag = `${max ? 'max' : 'avg'} B${B} T${T} C${C} -${before}/+${after}`;
+        const [o1, o2] = outs(n);
+        const a1 = new Int32Array(max ? n : 0), a2 = new Int32Array(max ? n : 0);
+        js.pool1dForward(x, B, T, C, before, after, max, o1, a1);
+        nat().pool1dForward(x, B, T, C, before, after, max, o2, a2);
+        close(o2, o1, `pool forward ${tag}`, max ? 0 : TOL);
+        assert.deepEqual(a2, a1, `argmax ${tag}`);
+        const [d1, d2] = outs(n);
+        d2.fill(7); // overwritten, not accumulated
+        js.pool1dBackward(dy, B, T, C, before, after, max, a1, d1);
+        nat().pool1dBackward(dy, B, T, C, before, after, max, a2, d2);
+        close(d2, d1, `pool backward ${tag}`);
+      }
+    }
+    assert.throws(() => nat().pool1dForward(rnd(6), 1, 2, 3, 1, 0, true, new Float32Array(6), new Int32Array(5)), /argmax is too short/);
+  });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { F, Rng, backendName, backward, setBackend, setDefaultFloat, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import {
-  assertTableFits, latencyTableSchema, predictLatency, readLatencyTable, writeLatencyTable, type LatencyTable,
+  assertTableFits, fitTail, latencyTableSchema, predictLatency, readLatencyTable, writeLatencyTable, type LatencyTable,
 } from '../src/eval/latency-table.js';
 import { DEFAULT_OPS, getOperator } from '../src/models/adarec/operators.js';
 import { genotypeReceptiveField, randomGenotypes, type Genotype } from '../src/models/adarec/genotype.js';
@@ -18,6 +18,7 @@ import { AdaRecNet } from '../src/models/adarec/network.js';
 import { genotypeColumns } from '../src/models/adarec/genotype.js';
 import { receptiveField } from '../src/serve/receptive-field.js';
 import { lengthGrid, profileOperators } from '../src/serve/profile-ops.js';
+import { timeInterleaved } from '../src/eval/timing.js';
 import { expectedLatency, latencyHinge } from '../src/search/efficiency.js';
 import { LatencyPricing } from '../src/search/latency.js';
 import { genotypeOf } from '../src/search/derive.js';
@@ -51,7 +52,8 @@ function handTable(o: { hidden: number; length: number; items: number; nodes: nu
     settings: { hidden: o.hidden, length: o.length, items: o.items, nodes: o.nodes, convNorm: o.convNorm ?? 'layer', positions: 'learned', batch: 1, warmup: 0, rounds: 1, perRound: 1 },
     window: { lengths, base: lin(0.02, 0.0005), cell: lin(0.01, 0.0002), operators: Object.fromEntries(OPS.map((n) => [n, lin(...perPos[n])])) },
     stream: { base: { p50: 0.01, p99: 0.02 }, cell: { p50: 0.002, p99: 0.004 }, operators: Object.fromEntries(OPS.map((n) => [n, { p50: perPos[n][0], p99: 2 * perPos[n][0] }])) },
-    fit: { window: { scale: 1.1, tail: 3 }, stream: { scale: 1, tail: 2 } },
+    // stream's fit without tailMs: a table written before the p99 line had an offset reads as offset 0
+    fit: { window: { scale: 1.1, tail: 3, tailMs: 0.01 }, stream: { scale: 1, tail: 2 } },
     probes: [],
   });
 }
@@ -62,6 +64,34 @@ before(() => { root = mkdtempSync(join(tmpdir(), 'adarec-latency-')); });
 after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('latency table', () => {
+  it('times a task its own number of calls per round when it asks for more (the probes)', () => {
+    const calls = { part: 0, probe: 0 };
+    const times = timeInterleaved([
+      { name: 'part', run: () => { calls.part++; } },
+      { name: 'probe', run: () => { calls.probe++; }, perRound: 7 },
+    ], { warmup: 1, rounds: 3, perRound: 2, turnWarmup: 1 });
+    assert.equal(times.get('part')!.length, 3 * 2);
+    assert.equal(times.get('probe')!.length, 3 * 7);
+    assert.deepEqual(calls, { part: 1 + 3 * (1 + 2), probe: 1 + 3 * (1 + 7) }); // warm-up, then per round a turn warm-up and the timed calls
+  });
+
+  it('fits the p99 line: the slope of the points, raised to cover them; a ratio where sizes are too alike', () => {
+    const line = (ps: { p50: number; p99: number }[]) => { const f = fitTail(ps); return [+f.tail.toFixed(9), +f.tailMs.toFixed(9)]; };
+    // exactly on p99 = 2 p50 + 0.1
+    assert.deepEqual(line([0.05, 0.1, 0.2, 0.4].map((x) => ({ p50: x, p99: 2 * x + 0.1 }))), [2, 0.1]);
+    // noise around it: least-squares slope, intercept up to the highest point above the line
+    const noisy = [{ p50: 0.1, p99: 0.32 }, { p50: 0.2, p99: 0.48 }, { p50: 0.3, p99: 0.72 }, { p50: 0.4, p99: 0.88 }];
+    const f = fitTail(noisy);
+    assert.ok(Math.abs(f.tail - 1.92) < 1e-9, `slope ${f.tail}`);
+    assert.ok(noisy.every((p) => p.p99 <= f.tail * p.p50 + f.tailMs + 1e-12));
+    assert.ok(noisy.some((p) => Math.abs(p.p99 - (f.tail * p.p50 + f.tailMs)) < 1e-12), 'the line touches a point');
+    // a slope under 1 (p99 below p50 growth) is held at 1
+    assert.deepEqual(line([{ p50: 0.1, p99: 0.5 }, { p50: 0.3, p99: 0.55 }]), [1, 0.4]);
+    // medians within 1.5x of each other: the median ratio, then raised to cover the points
+    assert.deepEqual(line([{ p50: 0.2, p99: 0.4 }, { p50: 0.22, p99: 0.55 }, { p50: 0.25, p99: 0.6 }]), [2.4, 0.022]);
+    assert.deepEqual(line([]), [1, 0]);
+  });
+
   it('profiles this machine, writes, reads back the same table, and names the file and field of a bad one', () => {
     const t = profileOperators({ hidden: 8, length: 12, items: 30, operators: DEFAULT_OPS, convNorm: 'layer', rounds: 2, perRound: 2, warmup: 1, probes: 2 });
     assert.deepEqual(t.window.lengths, [1, 2, 3, 5, 8, 12]);
@@ -70,7 +100,12 @@ describe('latency table', () => {
     assert.ok(t.window.base.p50.every((x) => x > 0) && t.window.operators.causal_conv_5.p50.every((x) => x > 0));
     assert.ok(t.window.operators.none.p50.every((x) => x === 0));
     assert.equal(t.probes.length, 4); // 2 genotypes x (window, stream)
-    assert.ok(t.fit.window.scale > 0 && t.fit.window.tail >= 1);
+    assert.deepEqual(t.probes.map((p) => p.cells), [1, 1, 2, 2]); // probes of 1, 2, 4 cells in turn
+    assert.ok(t.fit.window.scale > 0 && t.fit.window.tail >= 1 && t.fit.window.tailMs >= 0);
+    for (const p of t.probes) { // the p99 line covers every probe it was fitted on
+      const f = t.fit[p.path]!;
+      assert.ok(p.measuredP99 <= f.tail * p.measuredP50 + f.tailMs + 1e-12, `${p.path} probe p99 ${p.measuredP99} over its line`);
+    }
     assert.ok(t.machine.cores >= 1 && t.machine.node === process.version && t.machine.cpu.length > 0);
     const path = join(root, 'ops.json');
     writeLatencyTable(path, t);
@@ -102,7 +137,7 @@ describe('latency table', () => {
     const at = (a: number, b: number) => a + b * 5;
     const sum = at(0.02, 0.0005) + 2 * at(0.01, 0.0002) + 2 * (at(0.01, 0.002) + at(0.002, 0.0002) + at(0.003, 0.001));
     assert.equal(p.cropLength, 5);
-    assert.ok(Math.abs(p.sum - sum) < 1e-12 && Math.abs(p.p50 - 1.1 * sum) < 1e-12 && Math.abs(p.p99 - 3.3 * sum) < 1e-12, `${p.sum} vs ${sum}`);
+    assert.ok(Math.abs(p.sum - sum) < 1e-12 && Math.abs(p.p50 - 1.1 * sum) < 1e-12 && Math.abs(p.p99 - (3.3 * sum + 0.01)) < 1e-12, `${p.sum} vs ${sum}`);
     // interpolation between grid lengths, and the crop is at most the window
     const deep: Genotype = { operators: OPS, nodes: 3, cells: [0, 1, 2, 3].map(() => Array(6).fill('causal_conv_5_d2')) };
     assert.equal(predictLatency(t, deep, 'window', 20).cropLength, 20);
@@ -311,7 +346,7 @@ describe('a search for a latency budget', () => {
     const logs: string[] = [];
     await runPipeline({ config: run({ cost: 'latency', latencyBudgetMs: budget, latencyTable: moved }), data, outDir: out2, log: (l) => logs.push(l) });
     assert.ok(logs.some((l) => /\[search\] up to date/.test(l)), logs.join('\n'));
-    writeLatencyTable(moved, { ...table, fit: { ...table.fit, window: { scale: 1.2, tail: 3 } } });
+    writeLatencyTable(moved, { ...table, fit: { ...table.fit, window: { scale: 1.2, tail: 3, tailMs: 0.01 } } });
     const changed: string[] = [];
     await runPipeline({ config: run({ cost: 'latency', latencyBudgetMs: budget, latencyTable: moved }), data, outDir: out2, log: (l) => changed.push(l) });
     assert.ok(changed.some((l) => /\[search\] its inputs changed/.test(l)), changed.join('\n'));

@@ -23,9 +23,10 @@ export function formatLatencyTable(t: LatencyTable): string {
     `${name.padEnd(21)}${show.map((i) => `${us(s.p50[i])} (${us(s.p99[i])})`.padStart(18)).join('')}${st ? `${us(st.p50)} (${us(st.p99)})`.padStart(18) : ''}`;
   const lines = [head, row('base', t.window.base, t.stream?.base), row('cell glue', t.window.cell, t.stream?.cell)];
   for (const [name, s] of Object.entries(t.window.operators)) lines.push(row(name, s, t.stream?.operators[name]));
-  const probes = t.probes.map((p) => `  ${p.path.padEnd(6)} ${p.edges.join(',')}: sum of parts ${us(p.predictedP50)} us, measured p50 ${us(p.measuredP50)} us, p99 ${us(p.measuredP99)} us`);
-  const fit = (name: string, f: { scale: number; tail: number } | null): string => (f ? `${name}: scale ${f.scale.toFixed(3)}, p99/p50 ${f.tail.toFixed(2)}` : '');
-  return [...lines, `probes (${t.probes[0]?.cells ?? 0} cells, shared genotype):`, ...probes,
+  const probes = t.probes.map((p) => `  ${p.path.padEnd(6)} ${p.cells} x ${p.edges.join(',')}: sum of parts ${us(p.predictedP50)} us, measured p50 ${us(p.measuredP50)} us, p99 ${us(p.measuredP99)} us`);
+  const fit = (name: string, f: LatencyTable['fit']['window'] | null): string =>
+    (f ? `${name}: scale ${f.scale.toFixed(3)}, p99 = ${f.tail.toFixed(2)} x p50 + ${us(f.tailMs)} us` : '');
+  return [...lines, 'probes (cells x one shared cell):', ...probes,
     `fit ${[fit('window', t.fit.window), fit('stream', t.fit.stream)].filter(Boolean).join('; ')}`].join('\n');
 }
 
@@ -42,7 +43,7 @@ export function profileOpsCommand(): Command {
     .option('--no-stream', 'skip the per-event (stream) path')
     .option('--rounds <n>', 'interleaved rounds', positiveInt, 30)
     .option('--per-round <n>', 'calls of each part per round', positiveInt, 10)
-    .option('--probes <n>', 'whole students timed to fit the scale and the p99/p50 ratio', positiveInt, 8)
+    .option('--probes <n>', 'whole students (random genotypes of 1, 2 and 4 cells) timed to fit the scale and the p99 line', positiveInt, 12)
     .option('--out <file.json>', 'the table', 'ops-latency.json')
     .addHelpText('after', '\nRun it on the serving machine, as quiet as it gets: the table holds its load average.\n' +
       'Then search with {"cost": "latency", "latencyBudgetMs": 0.3, "latencyTable": "ops-latency.json"} (adarec search --config, or search in adarec run).\n\n' +

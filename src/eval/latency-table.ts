@@ -10,10 +10,14 @@
 // of a cell (node sums, their weighting, LayerNorm, ReLU, residual) and op an edge (ReLU, the
 // operator, the add into its node); none costs 0. The table holds the median and the p99 of each
 // part at a grid of crop lengths (window; linear in between) or per event (stream). A model's
-// median is predicted as the sum of its parts' medians times the path's scale, and its p99 as that
-// times the path's tail ratio: per-part p99s do not add up (each is set by the rare calls another
-// process interrupts). Scale and tail are fitted on the probes, whole students of random
-// genotypes timed beside the parts: the median of measured / summed medians, and of p99 / p50.
+// median is predicted as the sum of its parts' medians times the path's scale, and its p99 from
+// that median by a line, p99 = tail x p50 + tailMs: per-part p99s do not add up (each is set by
+// the rare calls another process interrupts), and the tail is not a fixed ratio either (measured
+// quiet on 2 vCPUs: p99/p50 2.2 for 0.3 ms students, 2.5-2.9 for 0.1 ms ones: part of the delay
+// is a fixed cost per interruption). Both are fitted on the probes, whole students of random
+// genotypes and of 1, 2 and 4 cells timed beside the parts (fitTail): the scale is the median of
+// measured / summed medians; the line's slope is fitted to the probes, and its intercept raised
+// until the line covers every probe's p99 (a p99 budget is a bound, not an average).
 import { z } from 'zod';
 import { readJsonFile, parseConfig } from '../util/config-file.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -27,7 +31,8 @@ const positiveInt = z.number().int().positive();
 /** One part's milliseconds at each crop length of the grid. */
 const series = z.object({ p50: z.array(ms), p99: z.array(ms) }).strict();
 const stat = z.object({ p50: ms, p99: ms }).strict();
-const fitSchema = z.object({ scale: z.number().positive().finite(), tail: z.number().min(1).finite() }).strict();
+// tailMs: absent from tables written before it existed (their tail was the median p99/p50 ratio)
+const fitSchema = z.object({ scale: z.number().positive().finite(), tail: z.number().min(1).finite(), tailMs: ms.default(0) }).strict();
 
 export const latencyTableSchema = z.object({
   format: z.literal(LATENCY_TABLE_FORMAT),
@@ -73,8 +78,8 @@ export const latencyTableSchema = z.object({
   stream: z.object({ base: stat, cell: stat, operators: z.record(stat) }).strict().nullable(),
   /**
    * Per path, fitted on its probes: `scale` = median of measured p50 / the sum of the parts'
-   * medians (what the parts miss: the model's glue between them, caches), `tail` = median of
-   * measured p99 / p50 (at least 1). Null for stream when it was not profiled.
+   * medians (what the parts miss: the model's glue between them, caches); p99 = `tail` x p50 +
+   * `tailMs` (fitTail). Null for stream when it was not profiled.
    */
   fit: z.object({ window: fitSchema, stream: fitSchema.nullable() }).strict(),
   /** Whole students of random genotypes: predictedP50 is the plain sum of their parts' medians (before the scale). */
@@ -199,11 +204,35 @@ export function cropLength(g: Genotype, window: number): number {
 /** Latency quantiles a budget may bound. */
 export type LatencyQuantile = 'p50' | 'p99';
 
-/** What the plain sum of medians is multiplied by to predict quantile `q` of a model on `path`. */
-export function quantileFactor(t: LatencyTable, path: LatencyPath, q: LatencyQuantile): number {
+/** Quantile `q` of a model on `path` as a line in the plain sum of its parts' medians: factor x sum + offsetMs. */
+export function quantileLine(t: LatencyTable, path: LatencyPath, q: LatencyQuantile): { factor: number; offsetMs: number } {
   const fit = path === 'window' ? t.fit.window : t.fit.stream;
   if (!fit) throw new Error('latency table: the stream path was not profiled');
-  return fit.scale * (q === 'p99' ? fit.tail : 1);
+  return q === 'p99' ? { factor: fit.scale * fit.tail, offsetMs: fit.tailMs } : { factor: fit.scale, offsetMs: 0 };
+}
+
+/**
+ * The p99 line over measured (p50, p99) points: the least-squares slope (at least 1; the median
+ * p99/p50 ratio where the medians span less than 1.5x, too narrow for a slope), then the smallest
+ * intercept >= 0 that puts the line at or above every point.
+ */
+export function fitTail(points: readonly { p50: number; p99: number }[]): { tail: number; tailMs: number } {
+  const ps = points.filter((p) => p.p50 > 0);
+  if (ps.length === 0) return { tail: 1, tailMs: 0 };
+  const x = ps.map((p) => p.p50), y = ps.map((p) => p.p99);
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  let slope: number;
+  if (Math.max(...x) >= 1.5 * Math.min(...x)) {
+    const mx = mean(x), my = mean(y);
+    let sxy = 0, sxx = 0;
+    for (let i = 0; i < x.length; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2; }
+    slope = sxy / sxx;
+  } else {
+    const ratios = ps.map((p) => p.p99 / p.p50).sort((a, b) => a - b);
+    slope = ratios[Math.floor((ratios.length - 1) / 2)];
+  }
+  const tail = Math.max(1, slope);
+  return { tail, tailMs: Math.max(0, ...ps.map((p) => p.p99 - tail * p.p50)) };
 }
 
 export interface LatencyPrediction {
@@ -229,5 +258,6 @@ export function latencySum(t: LatencyTable, g: Genotype, path: LatencyPath, wind
 /** A genotype's predicted serving latency (milliseconds, batch 1) at window `window`. */
 export function predictLatency(t: LatencyTable, g: Genotype, path: LatencyPath, window: number): LatencyPrediction {
   const { sum, cropLength: R } = latencySum(t, g, path, window);
-  return { p50: sum * quantileFactor(t, path, 'p50'), p99: sum * quantileFactor(t, path, 'p99'), sum, cropLength: R };
+  const at = (q: LatencyQuantile): number => { const l = quantileLine(t, path, q); return l.factor * sum + l.offsetMs; };
+  return { p50: at('p50'), p99: at('p99'), sum, cropLength: R };
 }

@@ -7,6 +7,8 @@
 export interface TimedTask {
   name: string;
   run: () => void;
+  /** Calls timed per turn for this task (default: the options' perRound): more for a steadier tail. */
+  perRound?: number;
 }
 
 export interface TimingOptions {
@@ -38,20 +40,21 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
 }
 
-/** Every task's calls in milliseconds, ascending, by name (rounds x perRound each). */
+/** Every task's calls in milliseconds, ascending, by name (rounds x its perRound each). */
 export function timeInterleaved(tasks: readonly TimedTask[], o: TimingOptions = {}): Map<string, Float64Array> {
   const warmup = o.warmup ?? 10, rounds = o.rounds ?? 20, perRound = o.perRound ?? 10, turnWarmup = o.turnWarmup ?? 2;
   if (new Set(tasks.map((t) => t.name)).size !== tasks.length) throw new Error('timeInterleaved: task names must be distinct');
   for (const t of tasks) for (let i = 0; i < warmup; i++) t.run();
-  const ms = new Map(tasks.map((t) => [t.name, new Float64Array(rounds * perRound)]));
+  const calls = (t: TimedTask): number => t.perRound ?? perRound;
+  const ms = new Map(tasks.map((t) => [t.name, new Float64Array(rounds * calls(t))]));
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < tasks.length; j++) {
-      const t = tasks[(r + j) % tasks.length], out = ms.get(t.name)!;
+      const t = tasks[(r + j) % tasks.length], out = ms.get(t.name)!, n = calls(t);
       for (let i = 0; i < turnWarmup; i++) t.run();
-      for (let i = 0; i < perRound; i++) {
+      for (let i = 0; i < n; i++) {
         const t0 = performance.now();
         t.run();
-        out[r * perRound + i] = performance.now() - t0;
+        out[r * n + i] = performance.now() - t0;
       }
     }
   }

@@ -30,7 +30,7 @@ import { F, tensor, type Tensor } from '../engine/index.js';
 import { cellEdges } from '../models/adarec/cell.js';
 import { operatorSpan } from '../models/adarec/genotype.js';
 import type { OperatorSpec } from '../models/adarec/ops/edge-op.js';
-import { latencyPrices, quantileFactor, type LatencyPath, type LatencyQuantile, type LatencyTable } from '../eval/latency-table.js';
+import { latencyPrices, quantileLine, type LatencyPath, type LatencyQuantile, type LatencyTable } from '../eval/latency-table.js';
 import { expectedLatency, latencyHinge } from './efficiency.js';
 
 export interface LatencyPricingOptions {
@@ -66,8 +66,9 @@ export class LatencyPricing {
   readonly edges: number;
   /** Cells an alpha row stands for. */
   readonly rowFactor: number;
-  /** The sum of medians -> the budget's quantile (eval/latency-table.ts quantileFactor). */
+  /** The sum of medians -> the budget's quantile: factor x sum + offsetMs (eval/latency-table.ts quantileLine). */
   readonly factor: number;
+  readonly offsetMs: number;
   /** Per operator: its span (undefined: none, computes nothing; null: looks ahead). */
   private readonly spans: (number | null | undefined)[];
   private readonly byCrop = new Map<number, { fixed: number; ops: Float64Array }>();
@@ -76,7 +77,7 @@ export class LatencyPricing {
     this.edges = cellEdges(o.nodes).length;
     this.rows = o.perCell ? o.cells * this.edges : this.edges;
     this.rowFactor = o.perCell ? 1 : o.cells;
-    this.factor = quantileFactor(table, o.path, o.quantile);
+    ({ factor: this.factor, offsetMs: this.offsetMs } = quantileLine(table, o.path, o.quantile));
     this.spans = operators.map((op) => (op.kind === 'none' ? undefined : operatorSpan(op)));
   }
 
@@ -121,7 +122,7 @@ export class LatencyPricing {
     const { fixed, ops } = this.pricesAt(this.cropOf(cols));
     let sum = 0;
     for (let r = 0; r < this.rows; r++) sum += ops[cols[r]];
-    return this.factor * (fixed + this.rowFactor * sum);
+    return this.factor * (fixed + this.rowFactor * sum) + this.offsetMs;
   }
 
   /**
@@ -134,7 +135,7 @@ export class LatencyPricing {
     const { fixed, ops } = this.pricesAt(this.cropOf(argmax ?? sample));
     // a step's tensor (the caller's tidy disposes it after backward, which reads it)
     const prices = tensor(Float64Array.from(ops, (x) => x * this.factor), [ops.length], alpha.dtype);
-    const expected = expectedLatency(alpha, prices, this.factor * fixed, this.rowFactor);
+    const expected = expectedLatency(alpha, prices, this.factor * fixed + this.offsetMs, this.rowFactor);
     const expectedMs = expected.item();
     if (!argmax) return { loss: latencyHinge(expected, this.o.budgetMs), expectedMs };
     const over = this.predict(argmax) / this.o.budgetMs - 1;

@@ -5,14 +5,15 @@
 //   edges compute nothing) and each operator's edge (ReLU, operator, add into the node);
 // - stream: one event (push + logits) of position-free plans (stream.ts): no cell, one cell of
 //   none edges, one cell whose first edge holds the operator; the parts are their differences.
-// All parts and a few whole students (the probes: prediction vs measurement, and the p99/p50
-// tail ratio) are timed in one interleaved session (eval/timing.ts), less the harness's own cost
-// (an empty task). Weights are random: dense kernels take as long whatever the values.
+// All parts and a few whole students (the probes: prediction vs measurement, and the p99 line of
+// eval/latency-table.ts fitTail, so of several sizes and timed ten times as often as a part) are
+// timed in one interleaved session (eval/timing.ts), less the harness's own cost (an empty task).
+// Weights are random: dense kernels take as long whatever the values.
 import { cpus, loadavg, platform, release, arch } from 'node:os';
 import { F, Rng, backendName, engineThreads, keep, noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
 import { quantile, timeInterleaved, type TimedTask } from '../eval/timing.js';
 import {
-  LATENCY_TABLE_FORMAT, latencySum, latencyTableSchema, type LatencyPath, type LatencyTable,
+  LATENCY_TABLE_FORMAT, fitTail, latencySum, latencyTableSchema, type LatencyPath, type LatencyTable,
 } from '../eval/latency-table.js';
 import { Cell } from '../models/adarec/cell.js';
 import { AdaRecNet } from '../models/adarec/network.js';
@@ -35,9 +36,12 @@ export interface ProfileOptions {
   lengths?: number[];
   /** Profile the stream path too (default true; operators that look ahead are left out of it). */
   stream?: boolean;
-  /** Whole students timed beside their predictions (default 8, random genotypes of `probeCells` cells). */
+  /** Whole students timed beside their predictions (default 12, random genotypes). */
   probes?: number;
-  probeCells?: number;
+  /** Their cells, in turn (default 1, 2, 4: a range of sizes for the p99 line). */
+  probeCells?: number[];
+  /** Calls of a probe per round (default 10 x perRound: each p99 from thousands of calls). */
+  probePerRound?: number;
   warmup?: number;
   rounds?: number;
   perRound?: number;
@@ -119,19 +123,22 @@ export function profileOperators(o: ProfileOptions): LatencyTable {
       }
     }
     // probes: whole students of random genotypes
-    const probeCells = o.probeCells ?? 4;
-    const probeGenotypes = randomGenotypes(o.operators, N, probeCells, o.probes ?? 8, new Rng(o.seed ?? 1));
-    const probeModels = probeGenotypes.map((g, i) => {
+    const probeCells = o.probeCells ?? [1, 2, 4], probePerRound = o.probePerRound ?? 10 * perRound;
+    if (probeCells.length === 0 || !probeCells.every((c) => Number.isInteger(c) && c >= 1))
+      throw new Error(`profile-ops: probe cells must be integers >= 1 (got ${probeCells.join(', ')})`);
+    const probeRng = new Rng(o.seed ?? 1);
+    const probeModels = Array.from({ length: o.probes ?? 12 }, (_, i) => {
+      const cells = probeCells[i % probeCells.length];
+      const g = randomGenotypes(o.operators, N, cells, 1, probeRng)[0];
       const cols = genotypeColumns(g);
-      const window = net(probeCells, cols, positions);
-      const score = fastScorer(window);
-      tasks.push({ name: `probe/window/${i}`, run: timed(() => { score(ids).values; }) });
+      const score = fastScorer(net(cells, cols, positions));
+      tasks.push({ name: `probe/window/${i}`, run: timed(() => { score(ids).values; }), perRound: probePerRound });
       const streams = doStream && g.cells.flat().every((n) => o.operators.find((op) => op.name === n)!.causal);
-      if (streams) tasks.push(streamTask(`probe/stream/${i}`, net(probeCells, cols, 'none')));
-      return { g, streams };
+      if (streams) tasks.push({ ...streamTask(`probe/stream/${i}`, net(cells, cols, 'none')), perRound: probePerRound });
+      return { g, cells, streams };
     });
 
-    o.log?.(`profiling ${tasks.length} tasks (${lengths.length} crop lengths${doStream ? ', stream' : ''}, ${probeGenotypes.length} probes): ` +
+    o.log?.(`profiling ${tasks.length} tasks (${lengths.length} crop lengths${doStream ? ', stream' : ''}, ${probeModels.length} probes of ${probeCells.join('/')} cells): ` +
       `${warmup} warm-up calls, ${rounds} rounds x ${perRound} calls each, on ${machine.cpu} (${machine.cores} cores, load ${machine.load.join(' ')}), backend ${machine.backend}`);
     const started = performance.now();
     const times = timeInterleaved(tasks, { warmup, rounds, perRound });
@@ -165,22 +172,22 @@ export function profileOperators(o: ProfileOptions): LatencyTable {
       format: LATENCY_TABLE_FORMAT, version: 1, created: new Date().toISOString(), machine,
       settings: { hidden: C, length: T, items: o.items, nodes: N, convNorm: o.convNorm, positions, batch: 1, warmup, rounds, perRound },
       window: { lengths, base: series('window/base'), cell: series('window/cell'), operators: windowOps },
-      stream, fit: { window: { scale: 1, tail: 1 }, stream: doStream ? { scale: 1, tail: 1 } : null }, probes: [],
+      stream, fit: { window: { scale: 1, tail: 1, tailMs: 0 }, stream: doStream ? { scale: 1, tail: 1, tailMs: 0 } : null }, probes: [],
     };
     const probe = (g: Genotype, path: LatencyPath, name: string): LatencyTable['probes'][number] => ({
-      path, cells: probeCells, edges: g.cells[0], predictedP50: latencySum(table, g, path, T).sum,
+      path, cells: g.cells.length, edges: g.cells[0], predictedP50: latencySum(table, g, path, T).sum,
       // window parts and probes run inside noGrad + tidy, whose own cost is taken off; stream calls have no wrapper
       measuredP50: path === 'window' ? net0(q(name, 0.5)) : q(name, 0.5), measuredP99: path === 'window' ? net0(q(name, 0.99)) : q(name, 0.99),
     });
     table.probes = probeModels.flatMap(({ g, streams }, i) => [
       probe(g, 'window', `probe/window/${i}`), ...(streams ? [probe(g, 'stream', `probe/stream/${i}`)] : []),
     ]);
-    const fitOf = (path: LatencyPath): { scale: number; tail: number } => {
+    const fitOf = (path: LatencyPath): LatencyTable['fit']['window'] => {
       const ps = table.probes.filter((p) => p.path === path && p.measuredP50 > 0 && p.predictedP50 > 0);
       const median = (xs: number[]): number => quantile(xs.sort((a, b) => a - b), 0.5);
       return ps.length
-        ? { scale: median(ps.map((p) => p.measuredP50 / p.predictedP50)), tail: Math.max(1, median(ps.map((p) => p.measuredP99 / p.measuredP50))) }
-        : { scale: 1, tail: 1 };
+        ? { scale: median(ps.map((p) => p.measuredP50 / p.predictedP50)), ...fitTail(ps.map((p) => ({ p50: p.measuredP50, p99: p.measuredP99 }))) }
+        : { scale: 1, tail: 1, tailMs: 0 };
     };
     table.fit = { window: fitOf('window'), stream: doStream ? fitOf('stream') : null };
     return latencyTableSchema.parse(table);

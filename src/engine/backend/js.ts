@@ -158,6 +158,43 @@ export class JsKernels implements Kernels {
     }
   }
 
+  pool1dForward(x: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    out: FloatArray, argmax: Int32Array): void {
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+      const lo = Math.max(0, t - before), hi = Math.min(T - 1, t + after);
+      const o = (b * T + t) * C;
+      for (let c = 0; c < C; c++) {
+        if (max) {
+          let best = (b * T + lo) * C + c;
+          for (let s = lo + 1; s <= hi; s++) { const i = (b * T + s) * C + c; if (x[i] > x[best]) best = i; }
+          out[o + c] = x[best];
+          argmax[o + c] = best;
+        } else {
+          let sum = 0;
+          for (let s = lo; s <= hi; s++) sum += x[(b * T + s) * C + c];
+          out[o + c] = sum / (hi - lo + 1);
+        }
+      }
+    }
+  }
+
+  pool1dBackward(dy: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    argmax: Int32Array, dx: FloatArray): void {
+    dx.fill(0);
+    if (max) {
+      for (let i = 0; i < B * T * C; i++) dx[argmax[i]] += dy[i];
+      return;
+    }
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+      const lo = Math.max(0, t - before), hi = Math.min(T - 1, t + after), inv = 1 / (hi - lo + 1);
+      const o = (b * T + t) * C;
+      for (let s = lo; s <= hi; s++) {
+        const i = (b * T + s) * C;
+        for (let c = 0; c < C; c++) dx[i + c] += dy[o + c] * inv;
+      }
+    }
+  }
+
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void {
     for (let r = 0; r < R; r++) for (let j = 0; j < N; j++) out[r * N + j] += bias[j];
   }

@@ -112,6 +112,15 @@ export interface Kernels {
   /** The adjoint of causalIm2col: dx = sum of dcol entries that read each x element (dx overwritten). */
   causalCol2im(dcol: FloatArray, B: number, T: number, C: number, k: number, d: number, dx: FloatArray): void;
 
+  /** Stride-1 pooling over time: out[b,t,c] = the max or the mean of x[b,s,c] over s in
+   *  t-before .. t+after clipped to [0, T). With max, argmax[b,t,c] gets the flat index of the first
+   *  winning x element (argmax is ignored, and may be empty, with avg). x, out [B,T,C]. */
+  pool1dForward(x: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    out: FloatArray, argmax: Int32Array): void;
+  /** The adjoint of pool1dForward: dx (overwritten) from dy, through argmax (max) or the windows (avg). */
+  pool1dBackward(dy: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    argmax: Int32Array, dx: FloatArray): void;
+
   /** out[r,:] += bias[:] for r < R (bias broadcast over rows, in place). */
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void;
   /** db[:] (+)= sum over rows of dy[r,:]; overwrites db when accumulate is false. */

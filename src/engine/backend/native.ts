@@ -49,6 +49,10 @@ interface Addon {
   sumSquares(x: F32): number;
   causalIm2col(x: F32, B: number, T: number, C: number, k: number, d: number, col: F32): void;
   causalCol2im(dcol: F32, B: number, T: number, C: number, k: number, d: number, dx: F32): void;
+  pool1dForward(x: F32, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    out: F32, argmax: Int32Array): void;
+  pool1dBackward(dy: F32, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    argmax: Int32Array, dx: F32): void;
   addRowVector(out: F32, bias: F32, R: number, N: number): void;
   sumRows(dy: F32, R: number, N: number, db: F32, accumulate: boolean): void;
   layerNormForward(x: F32, gamma: F32, beta: F32, R: number, C: number, eps: number, relu: boolean,
@@ -232,6 +236,18 @@ class NativeKernels implements Kernels {
   causalCol2im(dcol: FloatArray, B: number, T: number, C: number, k: number, d: number, dx: FloatArray): void {
     if (isF32(dcol) && isF32(dx)) this.n.causalCol2im(dcol, B, T, C, k, d, dx);
     else this.js.causalCol2im(dcol, B, T, C, k, d, dx);
+  }
+
+  pool1dForward(x: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    out: FloatArray, argmax: Int32Array): void {
+    if (isF32(x) && isF32(out)) this.n.pool1dForward(x, B, T, C, before, after, max, out, argmax);
+    else this.js.pool1dForward(x, B, T, C, before, after, max, out, argmax);
+  }
+
+  pool1dBackward(dy: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
+    argmax: Int32Array, dx: FloatArray): void {
+    if (isF32(dy) && isF32(dx)) this.n.pool1dBackward(dy, B, T, C, before, after, max, argmax, dx);
+    else this.js.pool1dBackward(dy, B, T, C, before, after, max, argmax, dx);
   }
 
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void {
