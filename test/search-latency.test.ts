@@ -350,5 +350,15 @@ describe('a search for a latency budget', () => {
     const changed: string[] = [];
     await runPipeline({ config: run({ cost: 'latency', latencyBudgetMs: budget, latencyTable: moved }), data, outDir: out2, log: (l) => changed.push(l) });
     assert.ok(changed.some((l) => /\[search\] its inputs changed/.test(l)), changed.join('\n'));
+    // a table written before the p99 offset existed (no tailMs) keys its search as one with tailMs 0
+    writeLatencyTable(moved, { ...table, fit: { window: { ...table.fit.window, tailMs: 0 }, stream: { ...table.fit.stream!, tailMs: 0 } } });
+    await runPipeline({ config: run({ cost: 'latency', latencyBudgetMs: budget, latencyTable: moved }), data, outDir: out2, log: quiet });
+    const legacy = JSON.parse(readFileSync(moved, 'utf8'));
+    delete legacy.fit.window.tailMs;
+    delete legacy.fit.stream.tailMs;
+    writeFileSync(moved, JSON.stringify(legacy));
+    const again: string[] = [];
+    await runPipeline({ config: run({ cost: 'latency', latencyBudgetMs: budget, latencyTable: moved }), data, outDir: out2, log: (l) => again.push(l) });
+    assert.ok(again.some((l) => /\[search\] up to date/.test(l)), again.join('\n'));
   });
 });

@@ -54,22 +54,32 @@ const RANDOM_ANY_STREAM = 101, RANDOM_SEARCH_STREAM = 102;
 /**
  * `logitItems` (search and distillation) at a value that scores every item, as adarec did before
  * the option existed, is left out of stage keys, so that run folders begun before it keep their
- * stages. For a while the option's default was in the keys: a search stage keyed so is still
- * current (its former key); a finetune keyed so is trained again (none of those was left running).
+ * stages. For a while the option's default was in the keys: a stage keyed so (a search, or a
+ * finetune with it in its own config or in its search's key) is still current under that former key.
  */
 const keyedLogitItems = <T>(items: T & { over: 'auto' | 'all' | 'candidates' }, numItems: number): T | undefined =>
   distillsOverCandidates(items.over, numItems) ? items : undefined;
 
 /**
+ * A latency table for a stage key: without a p99 offset of 0, what tables written before the
+ * offset existed read as (their searches stay current).
+ */
+const keyedLatencyTable = (t: LatencyTable): unknown => {
+  const fit = (f: LatencyTable['fit']['window'] | null): unknown => (f && f.tailMs === 0 ? { scale: f.scale, tail: f.tail } : f);
+  return { ...t, fit: { window: fit(t.fit.window), stream: fit(t.fit.stream) } };
+};
+
+/**
  * A training config for a stage key: without the checkpoint paths it names (the keys of the stages
  * those checkpoints come from are in the key already, and a moved run folder keeps its keys), and
- * without a `logitItems` that scores every item.
+ * without a `logitItems` that scores every item (`former`: with it, as the former keys had it).
  */
-function portable(cfg: TrainConfig, numItems: number): unknown {
+function portable(cfg: TrainConfig, numItems: number, former = false): unknown {
+  const d = cfg.distillation;
   return {
     ...cfg,
     init: cfg.init && { ...cfg.init, checkpoint: undefined },
-    distillation: cfg.distillation && { ...cfg.distillation, teacher: undefined, logitItems: keyedLogitItems(cfg.distillation.logitItems, numItems) },
+    distillation: d && { ...d, teacher: undefined, logitItems: former ? d.logitItems : keyedLogitItems(d.logitItems, numItems) },
   };
 }
 
@@ -102,7 +112,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     }
   };
 
-  const trainStage = async (name: string, key: string, cfg: TrainConfig): Promise<TrainedStage> =>
+  const trainStage = async (name: string, key: string, cfg: TrainConfig, formerKeys: string[] = []): Promise<TrainedStage> =>
     runStage(outDir, name, key, log, async ({ dir, resume }) => {
       const result = await train({ ...common, config: cfg, data, outDir: dir, resume });
       const { model } = loadTrainedModel(join(dir, 'best.ckpt'));
@@ -111,18 +121,19 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       } finally {
         model.dispose();
       }
-    });
+    }, formerKeys);
 
   /**
    * A student or baseline, trained `config.seeds` times (the first seed in `name`/, the others in
    * `name`-seed<k>/): the figures are the means, with the per-seed NDCG@10.
    */
-  const trainSeeds = async (name: string, cfg: TrainConfig, keyOf: (cfg: TrainConfig) => string): Promise<SeededFigures & { stages: string[] }> => {
+  const trainSeeds = async (name: string, cfg: TrainConfig, keyOf: (cfg: TrainConfig) => string,
+    formerKeysOf: (cfg: TrainConfig) => string[] = () => []): Promise<SeededFigures & { stages: string[] }> => {
     const runs: ModelFigures[] = [], stages: string[] = [];
     for (let s = 0; s < config.seeds; s++) {
       const seeded = { ...cfg, seed: cfg.seed + s };
       stages.push(s === 0 ? name : `${name}-seed${seeded.seed}`);
-      runs.push((await trainStage(stages[s], keyOf(seeded), seeded)).figures);
+      runs.push((await trainStage(stages[s], keyOf(seeded), seeded, formerKeysOf(seeded))).figures);
     }
     return { ...meanFigures(runs), stages };
   };
@@ -147,11 +158,12 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       return table;
     });
   };
-  const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; result: SearchResult; table: LatencyTable | null }> => {
+  const search = async (name: string, cfg: SearchConfig): Promise<{ key: string; formerKeys: string[]; result: SearchResult; table: LatencyTable | null }> => {
     const table = cfg.cost === 'latency' ? await latencyTableFor(cfg) : null;
     const keyOf = (c: object): string =>
-      table ? stageKey({ dataKey, teacherKey, cfg: { ...c, latencyTable: undefined }, latencyTable: table }) : stageKey({ dataKey, teacherKey, cfg: c });
+      table ? stageKey({ dataKey, teacherKey, cfg: { ...c, latencyTable: undefined }, latencyTable: keyedLatencyTable(table) }) : stageKey({ dataKey, teacherKey, cfg: c });
     const key = keyOf({ ...cfg, logitItems: keyedLogitItems(cfg.logitItems, numItems) }), former = keyOf(cfg);
+    const formerKeys = former === key ? [] : [former];
     const result = await runStage(outDir, name, key, log, async ({ dir, resume }) => {
       const teacher = await loadTeacher({ path: teacherCkpt, field: 'teacher', maxLength: cfg.maxLength });
       try {
@@ -159,13 +171,14 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       } finally {
         teacher.dispose();
       }
-    }, former === key ? [] : [former]);
-    return { key, result, table };
+    }, formerKeys);
+    return { key, formerKeys, result, table };
   };
 
   // 3. finetune a genotype (initialised from a search's supernet weights, or `from.prefix` '' for a trained model of that genotype)
   // (`from.convNorm`: the norm of the search it comes from, when not the main search's; 'batch' is left out, as older configs had it)
-  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures & { stages: string[] }> => {
+  // (`from.formerKeys`: the search's former keys: a finetune keyed from one is current too)
+  const finetune = (name: string, genotype: Genotype, from: { name: string; key: string; formerKeys?: string[]; prefix?: string; convNorm?: ConvNorm }): Promise<SeededFigures & { stages: string[] }> => {
     const convNorm = from.convNorm ?? searchConvNorm(searchConfig);
     const cfg = parseTrainConfig({
       model: { kind: 'adarec', hidden: C, genotype: { operators: genotype.operators, nodes: genotype.nodes, cells: genotype.cells }, dropout: searchConfig.dropout,
@@ -175,7 +188,13 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
       ...(config.student.initFromSearch ? { init: { checkpoint: join(outDir, from.name, 'best.ckpt'), prefix: from.prefix ?? 'net.' } } : {}),
       ...(config.student.distill ? { distillation: { teacher: teacherCkpt } } : {}),
     }, `${name} config`);
-    return trainSeeds(name, cfg, (c) => stageKey({ dataKey, teacherKey, from: from.key, cfg: portable(c, numItems) }));
+    const keyFrom = (fromKey: string, c: TrainConfig, former = false): string => stageKey({ dataKey, teacherKey, from: fromKey, cfg: portable(c, numItems, former) });
+    const formerKeysOf = (c: TrainConfig): string[] => {
+      const current = keyFrom(from.key, c);
+      const keys = [from.key, ...from.formerKeys ?? []].flatMap((k) => [keyFrom(k, c), keyFrom(k, c, true)]);
+      return [...new Set(keys)].filter((k) => k !== current);
+    };
+    return trainSeeds(name, cfg, (c) => keyFrom(from.key, c), formerKeysOf);
   };
 
   const main = await search('search', searchConfig);
@@ -185,7 +204,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     latencyCheck = checkGenotypeLatency(main.result.genotype, searchConfig, main.table, { hidden: C, vocabSize: data.dataset.numItems + 1 });
     log(describeLatencyCheck(latencyCheck));
   }
-  const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key });
+  const student = await finetune('student', main.result.genotype, { name: 'search', key: main.key, formerKeys: main.formerKeys });
   const rows: ReportRow[] = [
     { name: `teacher (${teacherConfig.model.kind})`, kind: 'teacher', figures: teacher.figures, stages: ['teacher'] },
     { name: 'AdaRec student', kind: 'student', ...student, genotype: main.result.genotype.cells[0] },
@@ -201,7 +220,8 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   }
   if (config.baselines.kd) {
     const cfg = parseTrainConfig({ ...small, distillation: { teacher: teacherCkpt, mapping: 'fixed' } }, 'kd config');
-    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c, numItems) })) });
+    rows.push({ name: `NextItNet ${blocks.length} blocks, hidden ${C}, KD`, kind: 'baseline', baseline: 'kd', ...await trainSeeds('kd', cfg, (c) => stageKey({ dataKey, teacherKey, cfg: portable(c, numItems) }),
+      (c) => [stageKey({ dataKey, teacherKey, cfg: portable(c, numItems, true) })]) });
   }
   // cost-matched: by operator parameters, or by predicted latency (within 10%) when the search was latency-priced
   const latencyMatched = main.table;
@@ -209,7 +229,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
     ? { C, L: T, tolerance: 0.1, measure: (g) => predictLatency(latencyMatched, g, searchConfig.latencyPath ?? 'window', T).p50 }
     : { C, L: T });
   for (const [i, g] of randoms.entries()) {
-    const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key });
+    const r = await finetune(`random-${i + 1}`, g, { name: 'search', key: main.key, formerKeys: main.formerKeys });
     rows.push(latencyMatched
       ? { name: `random genotype (latency-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-latency-matched', ...r, genotype: g.cells[0] }
       : { name: `random genotype (cost-matched) ${i + 1}`, kind: 'baseline', baseline: 'random-cost-matched', ...r, genotype: g.cells[0] });
@@ -218,7 +238,7 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   const anyRandoms = randomGenotypes(operators, searchConfig.nodes, searchConfig.cells, config.baselines.randomAny,
     new Rng(derivedSeed(config.seed, RANDOM_ANY_STREAM, 0)), { exclude: [main.result.genotype] });
   for (const [i, g] of anyRandoms.entries()) {
-    const r = await finetune(`random-any-${i + 1}`, g, { name: 'search', key: main.key });
+    const r = await finetune(`random-any-${i + 1}`, g, { name: 'search', key: main.key, formerKeys: main.formerKeys });
     rows.push({ name: `random genotype (any) ${i + 1}`, kind: 'baseline', baseline: 'random-any', ...r, genotype: g.cells[0] });
   }
   if (config.baselines.randomSearch) {
@@ -242,13 +262,13 @@ async function pipeline(o: RunOptions): Promise<RunResult> {
   for (const term of config.baselines.ablations) {
     const cfg = parseSearchConfig({ ...searchConfig, terms: { ...searchConfig.terms, [term]: false } }, `search without ${term}`);
     const s = await search(`search-no-${term}`, cfg);
-    const r = await finetune(`student-no-${term}`, s.result.genotype, { name: `search-no-${term}`, key: s.key });
+    const r = await finetune(`student-no-${term}`, s.result.genotype, { name: `search-no-${term}`, key: s.key, formerKeys: s.formerKeys });
     rows.push({ name: `AdaRec without L_${term === 'efficiency' ? 'E' : term === 'hidden' ? 'hid' : 'logit'}`, kind: 'baseline', baseline: 'ablation', ...r, genotype: s.result.genotype.cells[0] });
   }
   if (config.baselines.paperMode) {
     const cfg = parseSearchConfig({ ...config.search, seed: config.seed, maxLength: T, mode: 'paper', estimator: undefined, convNorm: undefined }, 'paper-mode search');
     const s = await search('search-paper', cfg);
-    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key, convNorm: searchConvNorm(cfg) });
+    const r = await finetune('student-paper', s.result.genotype, { name: 'search-paper', key: s.key, formerKeys: s.formerKeys, convNorm: searchConvNorm(cfg) });
     rows.push({ name: 'AdaRec, paper mode', kind: 'baseline', baseline: 'paper-mode', ...r, genotype: s.result.genotype.cells[0] });
   }
 
