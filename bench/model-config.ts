@@ -1,7 +1,8 @@
 // The benchmark model of FINDINGS.md: NextItNet with 3,001 items, hidden 256, 8 residual blocks
 // (16 causal convs, k=3, dilations 1/4 alternating), output at every position; and the ml-100k
 // AdaRec student the inference benchmark serves.
-import { Rng, tensor, type Tensor } from '../src/engine/index.js';
+import { Rng, backward, tensor, tidy, type Tensor } from '../src/engine/index.js';
+import type { Optimizer } from '../src/engine/optim/index.js';
 import type { NextItNetConfig } from '../src/models/nextitnet.js';
 
 export const BENCH_MODEL: NextItNetConfig = {
@@ -36,3 +37,16 @@ export const ML100K_STUDENT = {
   hidden: 64, maxLength: 50, cells: 4, nodes: 3,
   edges: ['none', 'none', 'none', 'causal_conv_3', 'none', 'none'],
 };
+
+/** One timed training step (loss, backward, optimizer step) of `model` on a fixed batch. */
+export function timedStep(model: { loss(inputs: Tensor, targets: Tensor): Tensor }, opt: Optimizer, inputs: Tensor, targets: Tensor): { ms: number; loss: number } {
+  const t = performance.now();
+  const loss = tidy(() => {
+    const l = model.loss(inputs, targets);
+    opt.zeroGrad();
+    backward(l);
+    opt.step();
+    return l.item();
+  });
+  return { ms: performance.now() - t, loss };
+}

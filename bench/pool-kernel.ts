@@ -7,11 +7,11 @@
 // `ratio: X` (native kernels / JS loops).
 //
 //   npm run bench:pool-kernel [-- --steps N]
-import { Rng, backendName, backward, kernels, keep, optim, tidy } from '../src/engine/index.js';
+import { Rng, backendName, kernels, keep, optim } from '../src/engine/index.js';
 import { JsKernels } from '../src/engine/backend/js.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
 import { DEFAULT_OPS } from '../src/models/adarec/operators.js';
-import { randomBatch } from './model-config.js';
+import { randomBatch, timedStep } from './model-config.js';
 import { median } from './torch-process.js';
 
 const args = process.argv.slice(2);
@@ -41,15 +41,7 @@ const use = (which: 'native' | 'js'): void => {
 const step = (which: 'native' | 'js'): { ms: number; pool: number; loss: number } => {
   use(which);
   poolMs = 0;
-  const t = performance.now();
-  const loss = tidy(() => {
-    const l = model.loss(inputs, targets);
-    opt.zeroGrad();
-    backward(l);
-    opt.step();
-    return l.item();
-  });
-  return { ms: performance.now() - t, pool: poolMs, loss };
+  return { ...timedStep(model, opt, inputs, targets), pool: poolMs };
 };
 
 console.log(`pool-kernel: AdaRec student 4 cells (${cell.join(', ')}), hidden ${C}, batch ${B} x ${T}, vocab ${V}; ${backendName()}, ${steps} steps each, interleaved`);

@@ -5,13 +5,13 @@
 // speed-up). GEMMs run on oneDNN's OpenMP threads,
 // attention on one task per (batch, head), layer norm, softmax, cross-entropy and the element-wise
 // kernels on contiguous row/element slices (native/common.h).
-import { Rng, backendName, backward, keep, optim, physicalCores, tidy } from '../src/engine/index.js';
+import { Rng, backendName, keep, optim, physicalCores } from '../src/engine/index.js';
 import { setNativeThreads, nativeInfo } from '../src/engine/backend/native.js';
 import { NextItNet } from '../src/models/nextitnet.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { BERT4Rec } from '../src/models/bert4rec.js';
 import type { SequentialRecommender } from '../src/models/types.js';
-import { randomBatch } from './model-config.js';
+import { randomBatch, timedStep } from './model-config.js';
 import { median } from './torch-process.js';
 import { measureLatency } from '../src/eval/cost.js';
 
@@ -42,14 +42,7 @@ for (const [name, make] of models) {
   keep(inputs); keep(targets);
   const step = (threads: number): number => {
     setNativeThreads(threads);
-    const t = performance.now();
-    tidy(() => {
-      const l = m.loss(inputs, targets);
-      opt.zeroGrad();
-      backward(l);
-      opt.step();
-    });
-    return performance.now() - t;
+    return timedStep(m, opt, inputs, targets).ms;
   };
   const one: number[] = [], many: number[] = [];
   for (let i = 0; i < WARMUP + STEPS; i++) {

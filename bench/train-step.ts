@@ -1,8 +1,8 @@
 // bench/train-step: one training step of the FINDINGS.md model on our engine against the PyTorch
 // reference, interleaved in one script, single thread each. Prints ms/step, peak RSS and the ratio.
-import { Rng, backendName, backward, keep, optim, pool, tidy } from '../src/engine/index.js';
+import { Rng, backendName, keep, optim, pool } from '../src/engine/index.js';
 import { NextItNet } from '../src/models/nextitnet.js';
-import { BENCH_BATCH, BENCH_LENGTH, BENCH_MODEL, randomBatch, torchInit } from './model-config.js';
+import { BENCH_BATCH, BENCH_LENGTH, BENCH_MODEL, randomBatch, timedStep, torchInit } from './model-config.js';
 import { TorchProcess, median, torchMissing } from './torch-process.js';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 7), WARMUP = 2;
@@ -17,17 +17,7 @@ const model = new NextItNet(BENCH_MODEL, new Rng(0));
 const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
 const { inputs, targets } = randomBatch(BENCH_BATCH, BENCH_LENGTH, BENCH_MODEL.vocabSize, 7);
 keep(inputs); keep(targets);
-const ourStep = (): { ms: number; loss: number } => {
-  const t = performance.now();
-  const loss = tidy(() => {
-    const l = model.loss(inputs, targets);
-    opt.zeroGrad();
-    backward(l);
-    opt.step();
-    return l.item();
-  });
-  return { ms: performance.now() - t, loss };
-};
+const ourStep = (): { ms: number; loss: number } => timedStep(model, opt, inputs, targets);
 
 const torch = new TorchProcess();
 const info = await torch.call<{ torch: string; threads: number }>(torchInit(1));
