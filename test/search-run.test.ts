@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseSearchConfig, type SearchConfigInput } from '../src/search/config.js';
 import { runSearch, type SearchEpochRecord } from '../src/search/search.js';
 import { train } from '../src/train/trainer.js';
@@ -224,6 +225,14 @@ describe('adarec run', () => {
     const upgradeLogs: string[] = [];
     await runPipeline({ config: upgraded, data, outDir: out, log: (l) => upgradeLogs.push(l) });
     assert.equal(upgradeLogs.filter((l) => /skipped/.test(l)).length, 6, upgradeLogs.join('\n'));
+    // a folder written by an older adarec (at b7aa28c, when the logitItems default was in every
+    // search and distillation key; test/fixtures/make-old-run.mjs) keeps every stage
+    const old = join(root, 'run-b7aa28c');
+    cpSync(fileURLToPath(new URL('../../test/fixtures/run-b7aa28c', import.meta.url)), old, { recursive: true });
+    const oldLogs: string[] = [];
+    await runPipeline({ config, data, outDir: old, log: (l) => oldLogs.push(l) });
+    assert.equal(oldLogs.filter((l) => /skipped/.test(l)).length, 6, oldLogs.join('\n'));
+    assert.ok(!readdirSync(old).some((d) => d.includes('.stale-')), 'nothing moved aside');
     // more finetune seeds: the first seed's stages are reused, the others trained; rows are means
     const seeded = parseRunConfig({ ...config, seeds: 2 }, 'test');
     const seedLogs: string[] = [];
