@@ -69,13 +69,19 @@ ADAREC_CLONES void poolForwardKernel(const float* x, int64_t b0, int64_t b1, int
       const int64_t lo = std::max<int64_t>(0, t - before), hi = std::min<int64_t>(T - 1, t + after);
       float* o = out + (b * T + t) * C;
       const float* first = x + (b * T + lo) * C;
-      if (max) {
+      if (max && argmax) {
         int32_t* am = argmax + (b * T + t) * C;
         for (int64_t c = 0; c < C; ++c) { o[c] = first[c]; am[c] = static_cast<int32_t>((b * T + lo) * C + c); }
         for (int64_t s = lo + 1; s <= hi; ++s) {
           const float* r = x + (b * T + s) * C;
           for (int64_t c = 0; c < C; ++c)
             if (r[c] > o[c]) { o[c] = r[c]; am[c] = static_cast<int32_t>((b * T + s) * C + c); }
+        }
+      } else if (max) {  // no backward to come: the values only
+        for (int64_t c = 0; c < C; ++c) o[c] = first[c];
+        for (int64_t s = lo + 1; s <= hi; ++s) {
+          const float* r = x + (b * T + s) * C;
+          for (int64_t c = 0; c < C; ++c) o[c] = r[c] > o[c] ? r[c] : o[c];
         }
       } else {
         for (int64_t c = 0; c < C; ++c) o[c] = first[c];
@@ -132,7 +138,8 @@ napi_value Im2col(napi_env env, napi_callback_info ci) {
 }
 
 // pool1dForward(x, B, T, C, before, after, max, out, argmax) and
-// pool1dBackward(dy, B, T, C, before, after, max, argmax, dx); argmax is read/written with max only.
+// pool1dBackward(dy, B, T, C, before, after, max, argmax, dx); argmax is read/written with max only,
+// and the forward may be given an empty one (no backward to come).
 template <bool Forward>
 napi_value Pool1d(napi_env env, napi_callback_info ci) {
   Args a(env, ci);
@@ -145,12 +152,12 @@ napi_value Pool1d(napi_env env, napi_callback_info ci) {
   const int64_t n = B * T * C;
   a.need(lin, n, "pool1d: input is too short");
   a.need(lout, n, "pool1d: output is too short");
-  if (max) a.need(lam, n, "pool1d: argmax is too short");
+  if (max && (!Forward || lam > 0)) a.need(lam, n, "pool1d: argmax is too short");
   if (n > int64_t{INT32_MAX}) a.fail("pool1d: more than 2^31 elements");
   if (!a.ok) return nullptr;
   if (n == 0) return a.undefined();
   parallelRange(B, T * C * (before + after + 1), [&](int64_t b0, int64_t b1) {
-    if (Forward) poolForwardKernel(in, b0, b1, T, C, before, after, max, out, argmax);
+    if (Forward) poolForwardKernel(in, b0, b1, T, C, before, after, max, out, lam > 0 ? argmax : nullptr);
     else poolBackwardKernel(in, b0, b1, T, C, before, after, max, argmax, out);
   });
   return a.undefined();

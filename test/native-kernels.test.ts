@@ -776,5 +776,13 @@ describe('native kernels', { skip }, () => {
       }
     }
     assert.throws(() => nat().pool1dForward(rnd(6), 1, 2, 3, 1, 0, true, new Float32Array(6), new Int32Array(5)), /argmax is too short/);
+    // max without an argmax (no backward to come): the same values on both backends
+    const x = rnd(2 * 9 * 5), [v1, v2] = outs(x.length), withArg = new Float32Array(x.length);
+    js.pool1dForward(x, 2, 9, 5, 2, 1, true, v1, new Int32Array(0));
+    nat().pool1dForward(x, 2, 9, 5, 2, 1, true, v2, new Int32Array(0));
+    nat().pool1dForward(x, 2, 9, 5, 2, 1, true, withArg, new Int32Array(x.length));
+    close(v2, v1, 'max pool without argmax', 0);
+    close(v2, withArg, 'max pool with and without argmax', 0);
+    assert.throws(() => nat().pool1dBackward(rnd(6), 1, 2, 3, 1, 0, true, new Int32Array(0), new Float32Array(6)), /argmax is too short/);
   });
 });

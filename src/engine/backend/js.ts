@@ -168,7 +168,7 @@ export class JsKernels implements Kernels {
           let best = (b * T + lo) * C + c;
           for (let s = lo + 1; s <= hi; s++) { const i = (b * T + s) * C + c; if (x[i] > x[best]) best = i; }
           out[o + c] = x[best];
-          argmax[o + c] = best;
+          if (argmax.length) argmax[o + c] = best;
         } else {
           let sum = 0;
           for (let s = lo; s <= hi; s++) sum += x[(b * T + s) * C + c];

@@ -114,7 +114,7 @@ export interface Kernels {
 
   /** Stride-1 pooling over time: out[b,t,c] = the max or the mean of x[b,s,c] over s in
    *  t-before .. t+after clipped to [0, T). With max, argmax[b,t,c] gets the flat index of the first
-   *  winning x element (argmax is ignored, and may be empty, with avg). x, out [B,T,C]. */
+   *  winning x element (argmax may be empty: with avg, or with max when no backward will follow). x, out [B,T,C]. */
   pool1dForward(x: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
     out: FloatArray, argmax: Int32Array): void;
   /** The adjoint of pool1dForward: dx (overwritten) from dy, through argmax (max) or the windows (avg). */

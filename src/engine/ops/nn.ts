@@ -263,8 +263,8 @@ export function pool1d(x: Tensor, mode: 'max' | 'avg', before: number, after: nu
   const [B, T, C] = x.shape;
   const max = mode === 'max';
   const out = empty(x.shape, x.dtype);
-  // max: the winning input position per output element, for the backward scatter
-  const argmax = new Int32Array(max ? x.size : 0);
+  // max: the winning input position per output element, for the backward scatter (none without one)
+  const argmax = new Int32Array(max && isGradEnabled() && x.requiresGrad ? x.size : 0);
   kernels().pool1dForward(fvals(x), B, T, C, before, after, max, out.values as FloatArray, argmax);
   return record(max ? 'maxPool1d' : 'avgPool1d', out, [x], (g) => {
     const dx = empty(x.shape, x.dtype);
