@@ -60,6 +60,22 @@ describe('buffer pool', () => {
     assert.equal(pool.stats.allocated - before, 0);
   });
 
+  it('takes max pooling\'s saved winners from the pool and returns them (a step allocates nothing new)', () => {
+    const rng = new Rng(2);
+    const lin = new nn.Linear(8, 8, rng);
+    const opt = new optim.Adam(lin.parameters());
+    const x = tensor(Float32Array.from({ length: 3 * 11 * 8 }, (_, i) => Math.sin(i)), [3, 11, 8]);
+    const step = () => tidy(() => {
+      opt.zeroGrad();
+      backward(F.sum(F.pool1d(F.pool1d(lin.forward(x), 'max', 2, 0), 'avg', 1, 1)));
+      opt.step();
+    });
+    step(); step();
+    const before = pool.stats.allocated;
+    for (let i = 0; i < 5; i++) step();
+    assert.equal(pool.stats.allocated - before, 0);
+  });
+
   it('serves one size exactly, and sizes that vary within a class from buffers of the whole class', () => {
     assert.deepEqual([1, 16, 17, 100, 1000, 1024, 1025].map(sizeClass), [1, 16, 18, 104, 1024, 1024, 1152]);
     // one size (a size nothing else in the tests asks for): exact buffers, reused

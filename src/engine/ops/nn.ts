@@ -247,6 +247,8 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   });
 }
 
+const NO_ARGMAX = new Int32Array(0);
+
 /**
  * Max or average pooling over time with stride 1 and the same length: output t reduces the inputs
  * t - before .. t + after that exist (the window is clipped at the sequence ends; the average
@@ -263,8 +265,9 @@ export function pool1d(x: Tensor, mode: 'max' | 'avg', before: number, after: nu
   const [B, T, C] = x.shape;
   const max = mode === 'max';
   const out = empty(x.shape, x.dtype);
-  // max: the winning input position per output element, for the backward scatter (none without one)
-  const argmax = new Int32Array(max && isGradEnabled() && x.requiresGrad ? x.size : 0);
+  // max: the winning input position per output element, for the backward scatter (none without
+  // one); a pooled buffer, kept like attention's probabilities until the step's scope ends
+  const argmax = max && isGradEnabled() && x.requiresGrad ? ivals(empty(x.shape, 'int32')) : NO_ARGMAX;
   kernels().pool1dForward(fvals(x), B, T, C, before, after, max, out.values as FloatArray, argmax);
   return record(max ? 'maxPool1d' : 'avgPool1d', out, [x], (g) => {
     const dx = empty(x.shape, x.dtype);
