@@ -94,6 +94,20 @@ describe('fused op gradients', () => {
     gradcheck('attention bidirectional masked', (a, b, c) => ws(F.attention(a, b, c, 3, false, mask)), [q, k, v]);
     gradcheck('attention causal masked (rows 0-1 of batch 0 see no key)', (a, b, c) => ws(F.attention(a, b, c, 1, true, mask)), [q, k, v]);
   });
+  it('running mean over time: every position, and the kept ones only (left padding, a hole)', () => {
+    const x = param64([2, 6, 3], 31);
+    const keep = tensor(Float64Array.from([0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]), [2, 6]);
+    gradcheck('causalMean', (t) => ws(F.causalMean(t, null)), [x]);
+    gradcheck('causalMean kept', (t) => ws(F.causalMean(t, keep)), [x]);
+    // the forward against the definition: the mean over kept s <= t, zeros before the first
+    const out = F.causalMean(x, keep).values, xv = x.values, kv = keep.values;
+    for (let b = 0; b < 2; b++) for (let t = 0; t < 6; t++) for (let c = 0; c < 3; c++) {
+      let sum = 0, n = 0;
+      for (let s = 0; s <= t; s++) if (kv[b * 6 + s]) { sum += xv[(b * 6 + s) * 3 + c]; n++; }
+      assert.ok(Math.abs(out[(b * 6 + t) * 3 + c] - (n ? sum / n : 0)) < 1e-12, `b${b} t${t} c${c}`);
+    }
+    assert.throws(() => F.causalMean(x, tensor(Float64Array.from([1, 1]), [1, 2])), /keep must have shape \[2, 6\]/);
+  });
   it('dropout (fixed mask)', () => {
     const x = param64([4, 5], 30);
     gradcheck('dropout', (t) => ws(F.dropout(t, 0.3, new Rng(5), true)), [x]);

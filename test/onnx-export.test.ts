@@ -1,5 +1,5 @@
 // ONNX export: every model kind (NextItNet, SASRec, causal BERT4Rec, AdaRec students over random
-// genotypes covering convs, pools, skip and none) run in onnxruntime-node matches our scores and
+// genotypes covering convs, pools, the running mean, skip and none) run in onnxruntime-node matches our scores and
 // signals within 1e-4, at two batch sizes (the batch dimension is dynamic), with int32 input and a
 // later opset.
 import { describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import type { SequentialRecommender } from '../src/models/types.js';
 import { exportOnnx, type ExportOptions } from '../src/onnx/export.js';
 import { genotypeColumns, randomGenotype } from '../src/models/adarec/genotype.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
-import { DEFAULT_OPS, PAPER_OPS, getOperator } from '../src/models/adarec/operators.js';
+import { CAUSAL_MEAN, DEFAULT_OPS, PAPER_OPS, getOperator } from '../src/models/adarec/operators.js';
 import type { OperatorSpec } from '../src/models/adarec/ops/edge-op.js';
 import { assertNear, perturb, randomIds, runOnnx } from './onnx-helpers.js';
 
@@ -82,6 +82,10 @@ describe('ONNX export', () => {
     await checkModel(adarec(DEFAULT_OPS, [['none', 'none', 'none', 'none', 'none', 'none'], ['none', 'causal_conv_3', 'none', 'none', 'none', 'skip']], 20), 'AdaRec none');
     // without a position embedding
     await checkModel(adarec(DEFAULT_OPS, [['causal_conv_5_d2', 'causal_avg_pool_3', 'skip', 'causal_max_pool_3', 'none', 'causal_conv_3']], 21, 'none'), 'AdaRec positions none');
+     // the running mean over the window's items (CumSum over the item mask), in both cells
+    const withMean = [...DEFAULT_OPS, CAUSAL_MEAN];
+    await checkModel(adarec(withMean, [['causal_mean', 'causal_conv_3', 'skip', 'causal_max_pool_3', 'causal_mean', 'none'], ['skip', 'none', 'causal_mean', 'none', 'causal_avg_pool_3', 'causal_mean']], 22), 'AdaRec running mean');
+    await checkModel(adarec(withMean, [['causal_mean', 'none', 'skip', 'none', 'none', 'causal_mean']], 23, 'none'), 'AdaRec running mean, positions none');
   });
 
   it('int32 ids and opset 20', async () => {

@@ -3,13 +3,13 @@
 // cannot stream say why.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, noGrad, tensor, tidy } from '../src/engine/index.js';
+import { F, Rng, noGrad, tensor, tidy } from '../src/engine/index.js';
 import { NEXTITNET_REFERENCE, NextItNet } from '../src/models/nextitnet.js';
 import { SASRec } from '../src/models/sasrec.js';
 import type { SequentialRecommender } from '../src/models/types.js';
 import { genotypeColumns, randomGenotype, type Genotype } from '../src/models/adarec/genotype.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
-import { DEFAULT_OPS, PAPER_OPS } from '../src/models/adarec/operators.js';
+import { CAUSAL_MEAN, DEFAULT_OPS, PAPER_OPS, type OperatorSpec } from '../src/models/adarec/operators.js';
 import { parseSearchConfig } from '../src/search/config.js';
 import { fastScorer } from '../src/serve/fast-score.js';
 import { receptiveField } from '../src/serve/receptive-field.js';
@@ -34,8 +34,8 @@ function nextItNet(seed = 1): NextItNet {
   return perturb(new NextItNet({ vocabSize: V, hidden: 16, dilations: [1, 2, 1], kernelSize: 3, residual: 'learned' }, new Rng(seed)), seed + 100);
 }
 
-function student(g: Genotype, positions: 'learned' | 'none', maxLength: number, seed: number): AdaRecNet {
-  return perturb(new AdaRecNet({ vocabSize: V, maxLength, hidden: 12, cells: g.cells.length, nodes: g.nodes, operators: DEFAULT_OPS,
+function student(g: Genotype, positions: 'learned' | 'none', maxLength: number, seed: number, operators: readonly OperatorSpec[] = DEFAULT_OPS): AdaRecNet {
+  return perturb(new AdaRecNet({ vocabSize: V, maxLength, hidden: 12, cells: g.cells.length, nodes: g.nodes, operators,
     genotype: genotypeColumns(g), dropout: 0.1, positions }, new Rng(seed)), seed + 100);
 }
 
@@ -172,6 +172,45 @@ describe('streaming', () => {
     assert.throws(() => new StreamPlan(student(g, 'learned', 10, 7), 10), (e: Error) => e instanceof StreamUnsupportedError && /position embeddings/.test(e.message));
     const training = nextItNet(6).train();
     assert.throws(() => new StreamPlan(training, 10), /training mode/);
+  });
+});
+
+describe('the running mean operator', () => {
+  const OPS = [...DEFAULT_OPS, CAUSAL_MEAN];
+  const names = OPS.map((o) => o.name);
+  /** Random genotypes over the default operators and the running mean, each with a running mean on some edge. */
+  const withMean = (count: number, cells: number, seed: number): Genotype[] => {
+    const rng = new Rng(seed);
+    return Array.from({ length: count }, () => {
+      const g = randomGenotype(OPS, 3, cells, rng);
+      g.cells[0][rng.int(6)] = 'causal_mean';
+      return g;
+    });
+  };
+  it('reads the whole window: an infinite receptive field, scored over the whole window', () => {
+    const T = 20;
+    withMean(4, 2, 61).forEach((g, i) => {
+      const model = student({ ...g, operators: names }, 'learned', T, 70 + i, OPS);
+      assert.equal(receptiveField(model), Infinity);
+      const ids = windows(4, T, 80 + i);
+      assert.ok(maxAbsDiff(fastScore(model, ids, T), scoreLast(model, ids, T)) <= TOL);
+    });
+  });
+  it('leaves padding out: with only per-position operators beside it, more left padding changes nothing', () => {
+    const g: Genotype = { operators: names, nodes: 3, cells: [['causal_mean', 'skip', 'causal_mean', 'none', 'skip', 'causal_mean'], ['skip', 'causal_mean', 'none', 'causal_mean', 'none', 'skip']] };
+    const model = student(g, 'none', 16, 90, OPS);
+    const short = windows(3, 8, 91), long = new Int32Array(3 * 16);
+    for (let b = 0; b < 3; b++) long.set(short.subarray(b * 8, b * 8 + 8), b * 16 + 8);
+    assert.ok(maxAbsDiff(scoreLast(model, long, 16), scoreLast(model, short, 8)) <= TOL);
+    // a mean over the padding too would not be invariant: the check can fail
+    const x = tensor(Float32Array.from({ length: 2 * 4 }, (_, i) => i + 1), [1, 8, 1]);
+    const keep = tensor(Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1]), [1, 8]);
+    assert.notEqual(F.causalMean(x, null).values[7], F.causalMean(x, keep).values[7]);
+  });
+  it('streams: a sum and a count per session, matching the full recompute at every step', () => {
+    withMean(4, 2, 63).forEach((g, i) => {
+      checkStream(student({ ...g, operators: names }, 'none', 12, 100 + i, OPS), 12, windows(1, 25, 110 + i), JSON.stringify(g.cells[0]));
+    });
   });
 });
 

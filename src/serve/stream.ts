@@ -1,11 +1,12 @@
 // Incremental (per-event) inference for causal convolutional models: NextItNet, and AdaRec students
 // of causal operators built without position embeddings. A session's state holds what each layer
-// needs from the past (a conv's last (k-1)*d inputs, a causal pool's last k-1); LayerNorm, ReLU,
-// batch norm (eval), residuals and node sums are per position, and so is a conv's LayerNorm
-// (convNorm 'layer'). One new item costs one position of compute: a matrix-vector product per
-// conv, or one GEMM per conv for a batch of sessions.
+// needs from the past (a conv's last (k-1)*d inputs, a causal pool's last k-1, a running mean's
+// sum and count); LayerNorm, ReLU, batch norm (eval), residuals and node sums are per position,
+// and so is a conv's LayerNorm (convNorm 'layer'). One new item costs one position of compute: a
+// matrix-vector product per conv, or one GEMM per conv for a batch of sessions.
 // A new session starts from the state of `padding` ids 0 (the window length), so after h1..hn it
-// answers exactly what scoreLast answers for [0 x padding, h1..hn] (docs/INFERENCE.md).
+// answers exactly what scoreLast answers for [0 x padding, h1..hn] (docs/INFERENCE.md; a running
+// mean so covers every item of the session, where serving a window covers the window's).
 // A plan reads the model's weights when it is made: make a new one after changing them.
 import { kernels, nn } from '../engine/index.js';
 import { NextItNet } from '../models/nextitnet.js';
@@ -13,6 +14,7 @@ import type { SequentialRecommender } from '../models/types.js';
 import { AdaRecNet } from '../models/adarec/network.js';
 import { ConvNormOp } from '../models/adarec/ops/conv.js';
 import { Pool } from '../models/adarec/ops/pool.js';
+import { RunningMean } from '../models/adarec/ops/mean.js';
 
 /** The model cannot keep per-event state; the message says why. */
 export class StreamUnsupportedError extends Error {
@@ -126,8 +128,33 @@ function layerNorm(norm: nn.LayerNorm, B: number, x: Float32Array, y: Float32Arr
     scratch.get('mean', B), scratch.get('rstd', B));
 }
 
-/** Advances x [B, C] (the embeddings, overwritten by the last hidden states) by one position. */
-type Body = (B: number, x: Float32Array, states: readonly Float32Array[], t: readonly number[]) => void;
+/**
+ * A running mean of the items so far (padding, id 0, left out): its state is the sum of its
+ * inputs at items and their count.
+ */
+class MeanStep {
+  constructor(private readonly C: number, readonly offset: number) {}
+
+  get stateFloats(): number {
+    return this.C + 1;
+  }
+
+  run(B: number, x: Float32Array, states: readonly Float32Array[], _t: readonly number[], out: Float32Array, ids: ArrayLike<number>): void {
+    const { C, offset: off } = this;
+    for (let b = 0; b < B; b++) {
+      const s = states[b], o = b * C;
+      if (ids[b] !== 0) {
+        for (let c = 0; c < C; c++) s[off + c] += x[o + c];
+        s[off + C]++;
+      }
+      const n = s[off + C], r = n ? 1 / n : 0;
+      for (let c = 0; c < C; c++) out[o + c] = s[off + c] * r;
+    }
+  }
+}
+
+/** Advances x [B, C] (the embeddings of ids, overwritten by the last hidden states) by one position. */
+type Body = (B: number, x: Float32Array, states: readonly Float32Array[], t: readonly number[], ids: ArrayLike<number>) => void;
 
 function nextItNetBody(model: NextItNet, scratch: Scratch): { body: Body; stateFloats: number } {
   const C = model.config.hidden;
@@ -162,9 +189,10 @@ function adaRecBody(model: AdaRecNet, scratch: Scratch): { body: Body; stateFloa
       if (!chosen) return null;
       const { spec, op } = chosen;
       if (!spec.causal) throw new StreamUnsupportedError(`cell ${k} edge ${e} uses '${spec.name}', which reads later positions: only causal operators can stream`);
-      let step: ConvStep | PoolStep | null = null;
+      let step: ConvStep | PoolStep | MeanStep | null = null;
       if (op instanceof ConvNormOp) step = new ConvStep(op.conv, op.bn, offset, scratch, op.ln);
       else if (op instanceof Pool) step = new PoolStep(op, C, offset);
+      else if (op instanceof RunningMean) step = new MeanStep(C, offset);
       else if (spec.kind !== 'skip') throw new StreamUnsupportedError(`cell ${k} edge ${e}: operator '${spec.name}' has no streaming form`);
       offset += step?.stateFloats ?? 0;
       return { from, to, step };
@@ -174,7 +202,7 @@ function adaRecBody(model: AdaRecNet, scratch: Scratch): { body: Body; stateFloa
     const attn = Float32Array.from(w, (v) => Math.exp(v - top) / z);
     return { cell, edges, attn };
   });
-  const body: Body = (B, x, states, t) => {
+  const body: Body = (B, x, states, t, ids) => {
     const n = B * C;
     const node = Array.from({ length: N + 1 }, (_, i) => scratch.get(`node${i}`, n));
     const relu = Array.from({ length: N + 1 }, (_, i) => scratch.get(`relu${i}`, n));
@@ -192,7 +220,7 @@ function adaRecBody(model: AdaRecNet, scratch: Scratch): { body: Body; stateFloa
         }
         const input = relu[from];
         let value = input;
-        if (step) { step.run(B, input, states, t, y); value = y; }
+        if (step) { step.run(B, input, states, t, y, ids); value = y; }
         if (first[to]) node[to].set(value.subarray(0, n));
         else for (let i = 0; i < n; i++) node[to][i] += value[i];
         first[to] = false;
@@ -297,7 +325,7 @@ export class StreamPlan {
       if (sessions[b].plan !== this) throw new Error('push: a session of another plan');
       x.set(this.embedding.subarray(id * C, id * C + C), b * C);
     }
-    this.body(B, x, sessions.map((s) => s.state), sessions.map((s) => s.position));
+    this.body(B, x, sessions.map((s) => s.state), sessions.map((s) => s.position), ids);
     sessions.forEach((s, b) => {
       s.last.set(x.subarray(b * C, b * C + C));
       s.position++;

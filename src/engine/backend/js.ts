@@ -195,6 +195,37 @@ export class JsKernels implements Kernels {
     }
   }
 
+  causalMeanForward(x: FloatArray, keep: FloatArray, B: number, T: number, C: number, out: FloatArray, inv: Float32Array): void {
+    const sum = new Float64Array(C);
+    for (let b = 0; b < B; b++) {
+      sum.fill(0);
+      let n = 0;
+      for (let t = 0; t < T; t++) {
+        const o = (b * T + t) * C;
+        if (!keep.length || keep[b * T + t] !== 0) {
+          n++;
+          for (let c = 0; c < C; c++) sum[c] += x[o + c];
+        }
+        const r = n ? 1 / n : 0;
+        inv[b * T + t] = r;
+        for (let c = 0; c < C; c++) out[o + c] = sum[c] * r;
+      }
+    }
+  }
+
+  causalMeanBackward(dy: FloatArray, keep: FloatArray, B: number, T: number, C: number, inv: Float32Array, dx: FloatArray): void {
+    const acc = new Float64Array(C);
+    for (let b = 0; b < B; b++) {
+      acc.fill(0);
+      for (let t = T - 1; t >= 0; t--) {
+        const o = (b * T + t) * C, r = inv[b * T + t];
+        for (let c = 0; c < C; c++) acc[c] += dy[o + c] * r;
+        if (!keep.length || keep[b * T + t] !== 0) for (let c = 0; c < C; c++) dx[o + c] = acc[c];
+        else dx.fill(0, o, o + C);
+      }
+    }
+  }
+
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void {
     for (let r = 0; r < R; r++) for (let j = 0; j < N; j++) out[r * N + j] += bias[j];
   }

@@ -121,6 +121,13 @@ export interface Kernels {
   pool1dBackward(dy: FloatArray, B: number, T: number, C: number, before: number, after: number, max: boolean,
     argmax: Int32Array, dx: FloatArray): void;
 
+  /** Running mean over time of the kept positions: out[b,t,c] = the mean of x[b,s,c] over s <= t
+   *  with keep[b,s] != 0 (keep empty: every position), 0 before the first kept one; inv[b,t] gets
+   *  1 / that count (0 when none). x, out [B,T,C]; keep, inv [B,T]. */
+  causalMeanForward(x: FloatArray, keep: FloatArray, B: number, T: number, C: number, out: FloatArray, inv: Float32Array): void;
+  /** The adjoint of causalMeanForward: dx[b,s,c] = keep[b,s] * sum over t >= s of dy[b,t,c] * inv[b,t] (dx overwritten). */
+  causalMeanBackward(dy: FloatArray, keep: FloatArray, B: number, T: number, C: number, inv: Float32Array, dx: FloatArray): void;
+
   /** out[r,:] += bias[:] for r < R (bias broadcast over rows, in place). */
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void;
   /** db[:] (+)= sum over rows of dy[r,:]; overwrites db when accumulate is false. */

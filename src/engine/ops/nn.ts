@@ -275,3 +275,27 @@ export function pool1d(x: Tensor, mode: 'max' | 'avg', before: number, after: nu
     return [dx];
   });
 }
+
+/**
+ * Running mean over time: out[b,t] = the mean of x[b,s] over the positions s <= t where keep[b,s]
+ * is not 0 (keep [B, T], e.g. 1 at items and 0 at padding; null: every position), zeros before
+ * the first kept position. x [B, T, C]. O(B x T x C) both ways: a prefix sum forward, a suffix
+ * sum of dy / count backward; keep gets no gradient.
+ */
+export function causalMean(x: Tensor, keep: Tensor | null): Tensor {
+  assertSameFloat('causalMean', x);
+  if (x.rank !== 3) throw new Error(`causalMean: input must be [B, T, C], got ${shapeString(x.shape)}`);
+  const [B, T, C] = x.shape;
+  if (keep) assertShape('causalMean', keep, [B, T], 'keep');
+  const keepValues = keep ? fvals(keep) : NO_KEEP;
+  const out = empty(x.shape, x.dtype);
+  const inv = new Float32Array(B * T);
+  kernels().causalMeanForward(fvals(x), keepValues, B, T, C, out.values as FloatArray, inv);
+  return record('causalMean', out, [x], (g) => {
+    const dx = empty(x.shape, x.dtype);
+    kernels().causalMeanBackward(fvals(g), keepValues, B, T, C, inv, dx.values as FloatArray);
+    return [dx];
+  });
+}
+
+const NO_KEEP = new Float32Array(0);

@@ -8,7 +8,7 @@
 // finetune starts from the search weights of the chosen operators by name.
 import { F, Rng, Tensor, nn, noGrad, zeros } from '../../engine/index.js';
 import { mixEdge } from './mix-edge.js';
-import type { ConvNorm, EdgeOp, OperatorSpec } from './ops/edge-op.js';
+import type { ConvNorm, EdgeContext, EdgeOp, OperatorSpec } from './ops/edge-op.js';
 
 /** Edges of a cell with N nodes, in order: node 1 <- x; node 2 <- x, 1; node 3 <- x, 1, 2; ... */
 export function cellEdges(nodes: number): { from: number; to: number }[] {
@@ -71,7 +71,8 @@ export class Cell extends nn.Module {
     return op ? { spec: this.operators[cols[0]], op } : null;
   }
 
-  forward(x: Tensor, mix: EdgeMix | null): Tensor {
+  /** context: which positions are padding (for the operators that read it). */
+  forward(x: Tensor, mix: EdgeMix | null, context?: EdgeContext): Tensor {
     const states: Tensor[] = [x];
     const relus: Tensor[] = [];
     const reluOf = (j: number): Tensor => (relus[j] ??= F.relu(states[j]));
@@ -89,14 +90,14 @@ export class Cell extends nn.Module {
             // (no tape), for the weights' gradient <dL/dedge, its output> (the exact estimator)
             const O = this.operators.length, row = mix.rowOffset + e, wv = mix.weights.values;
             const ys = cols.map((o) => {
-              const run = (): Tensor => built[o]!.forward(input) ?? zeros(x.shape, x.dtype);
+              const run = (): Tensor => built[o]!.forward(input, context) ?? zeros(x.shape, x.dtype);
               return wv[row * O + o] === 0 ? noGrad(run) : run();
             });
             y = mixEdge(ys, cols, mix.weights, mix.rowOffset + e, x.shape);
           }
         } else {
           const op = built.find((b) => b !== null); // a student builds one operator per edge (none: nothing)
-          if (op) y = op.forward(reluOf(from));
+          if (op) y = op.forward(reluOf(from), context);
         }
         if (y) node = node ? F.add(node, y) : y;
       }

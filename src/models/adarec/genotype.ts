@@ -50,11 +50,12 @@ export function genotypeCost(g: Genotype, C: number, L: number): { params: numbe
   return { params, macs };
 }
 
-/** Positions before t that an operator's output at t reads (0 for skip and none), or null when it reads later ones. */
+/** Positions before t that an operator's output at t reads (0 for skip and none, Infinity for the running mean: all of them), or null when it reads later ones. */
 export function operatorSpan(spec: OperatorSpec): number | null {
   if (!spec.causal) return null;
   if (spec.kind === 'conv') return (spec.kernelSize! - 1) * spec.dilation!;
   if (spec.kind === 'pool') return spec.kernelSize! - 1;
+  if (spec.kind === 'mean') return Infinity;
   return 0;
 }
 

@@ -7,11 +7,11 @@
 // or a causal one (ops/conv.ts).
 import { F, Rng, Tensor, nn } from '../../engine/index.js';
 import { NextItemModel } from '../next-item-model.js';
-import { layer, pickRows, positionIds } from '../common.js';
+import { layer, paddingMask, pickRows, positionIds } from '../common.js';
 import type { DistillationSignals } from '../types.js';
 import type { LogitCandidates } from '../sampled-softmax.js';
 import { Cell, cellEdges, type EdgeMix } from './cell.js';
-import type { ConvNorm, OperatorSpec } from './ops/edge-op.js';
+import type { ConvNorm, EdgeContext, OperatorSpec } from './ops/edge-op.js';
 
 export interface AdaRecNetConfig {
   vocabSize: number;
@@ -56,6 +56,8 @@ export class AdaRecNet extends NextItemModel {
   protected get itemTable(): nn.Embedding { return this.itemEmbedding; }
   /** Set by the search before a forward; null for a derived student. */
   mix: NetworkMix | null = null;
+  /** Whether an operator built here reads the padding mask (the running mean). */
+  private readonly readsPadding: boolean;
 
   constructor(readonly config: AdaRecNetConfig, rng: Rng) {
     super();
@@ -71,6 +73,8 @@ export class AdaRecNet extends NextItemModel {
     this.cells = Array.from({ length: cells }, (_, k) => this.child(`cells.${k}`, new Cell(hidden, nodes, operators,
       genotype ? genotype[k].map((o) => [o]) : Array.from({ length: E }, () => all), rng, config.convNorm ?? 'batch')));
     this.output = this.child('output', new nn.Linear(hidden, vocabSize, rng));
+    const built = genotype ? genotype.flat() : all;
+    this.readsPadding = built.some((o) => operators[o].kind === 'mean');
   }
 
   get vocabSize(): number {
@@ -101,8 +105,14 @@ export class AdaRecNet extends NextItemModel {
   /** Hidden states [B, T, hidden]; positionOffset: where ids start in the window (a crop of its end). */
   hidden(ids: Tensor, positionOffset = 0): Tensor {
     let x = this.embed(ids, positionOffset);
-    this.cells.forEach((c, k) => { const input = x; x = layer(() => c.forward(input, this.cellMix(k))); });
+    const context = this.context(ids);
+    this.cells.forEach((c, k) => { const input = x; x = layer(() => c.forward(input, this.cellMix(k), context)); });
     return x;
+  }
+
+  /** The edges' view of a window's padding: a mask only when an operator reads it (the running mean). */
+  private context(ids: Tensor): EdgeContext {
+    return { keep: this.readsPadding ? paddingMask(ids) : null };
   }
 
   /** Intermediates are the K cell outputs. */
@@ -110,7 +120,8 @@ export class AdaRecNet extends NextItemModel {
     const embedding = this.embed(ids);
     const intermediates: Tensor[] = [];
     let x = embedding;
-    this.cells.forEach((c, k) => { x = c.forward(x, this.cellMix(k)); intermediates.push(x); });
+    const context = this.context(ids);
+    this.cells.forEach((c, k) => { x = c.forward(x, this.cellMix(k), context); intermediates.push(x); });
     return { embedding, intermediates, logits: this.outputAt(pickRows(x, rows), candidates) };
   }
 }

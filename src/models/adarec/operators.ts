@@ -4,14 +4,16 @@
 // efficiency cost follows from its counts (search/efficiency.ts).
 import { convOp } from './ops/conv.js';
 import { NONE, SKIP } from './ops/identity.js';
+import { CAUSAL_MEAN } from './ops/mean.js';
 import { poolOp } from './ops/pool.js';
 import type { OperatorSpec } from './ops/edge-op.js';
 
-export type { BuildOptions, ConvNorm, OperatorKind, OperatorSpec } from './ops/edge-op.js';
+export type { BuildOptions, ConvNorm, EdgeContext, OperatorKind, OperatorSpec } from './ops/edge-op.js';
 export { CONV_NORMS, EdgeOp } from './ops/edge-op.js';
 export { ConvNormOp, convOp, convMacs, convParams } from './ops/conv.js';
 export { poolOp, poolMacs } from './ops/pool.js';
 export { SKIP, NONE } from './ops/identity.js';
+export { CAUSAL_MEAN, RunningMean } from './ops/mean.js';
 export type SearchMode = 'paper' | 'default';
 
 /**
@@ -82,7 +84,13 @@ export function getOperator(name: string): OperatorSpec {
 
 export function registeredOperators(): OperatorSpec[] { return [...registry.values()]; }
 
-for (const op of [...PAPER_OPS, ...DEFAULT_OPS]) registerOperator(op);
+/**
+ * Registered beyond the two modes' sets, for searches that list them (search.operators): the
+ * running mean of the whole history (ops/mean.ts).
+ */
+export const EXTRA_OPS: readonly OperatorSpec[] = Object.freeze([CAUSAL_MEAN]);
+
+for (const op of [...PAPER_OPS, ...DEFAULT_OPS, ...EXTRA_OPS]) registerOperator(op);
 
 /** The operator set of a mode, in order (the order of alpha's columns). */
 export function modeOperators(mode: SearchMode): readonly OperatorSpec[] {

@@ -1,14 +1,17 @@
 // A student's Cell (src/models/adarec/cell.ts): node i = sum of its edges (operator of ReLU(source)),
 // the nodes weighted by softmax(nodeWeights) (folded into constants at export), LayerNorm + ReLU,
 // plus the cell input. Edge operators: conv + its norm (eval-mode batch norm, LayerNorm over
-// channels, or none: the student's convNorm), pools, skip; `none` adds nothing.
+// channels, or none: the student's convNorm), pools, the running mean (over the items of the
+// window: `keep`, the item mask), skip; `none` adds nothing.
 import type { Cell } from '../../models/adarec/cell.js';
 import { ConvNormOp } from '../../models/adarec/ops/conv.js';
 import { Pool } from '../../models/adarec/ops/pool.js';
+import { RunningMean } from '../../models/adarec/ops/mean.js';
 import type { GraphBuilder } from '../graph.js';
 import { emitConv1d } from './conv.js';
 import { emitLayerNorm } from './norm.js';
 import { emitPool1d } from './pool.js';
+import { emitRunningMean } from './mean.js';
 
 function softmax(v: ArrayLike<number>): number[] {
   const max = Math.max(...Array.from(v));
@@ -17,8 +20,8 @@ function softmax(v: ArrayLike<number>): number[] {
   return e.map((x) => x / z);
 }
 
-/** Edge e's output for its (ReLU'd) input, or null when the edge computes nothing. */
-function emitEdge(g: GraphBuilder, cell: Cell, e: number, input: string, scope: string): string | null {
+/** Edge e's output for its (ReLU'd) input, or null when the edge computes nothing. keep: the item mask [B, T, 1], made on first use. */
+function emitEdge(g: GraphBuilder, cell: Cell, e: number, input: string, scope: string, keep: () => string): string | null {
   const chosen = cell.chosen(e);
   if (!chosen) return null;
   const { spec, op } = chosen;
@@ -31,11 +34,12 @@ function emitEdge(g: GraphBuilder, cell: Cell, e: number, input: string, scope: 
     });
   }
   if (op instanceof Pool) return emitPool1d(g, input, op.mode, op.before, op.after, at);
+  if (op instanceof RunningMean) return emitRunningMean(g, input, keep(), at);
   if (spec.kind === 'skip') return input;
   throw new Error(`ONNX export: ${at}: operator '${spec.name}' (${spec.kind}) has no ONNX emitter`);
 }
 
-export function emitCell(g: GraphBuilder, cell: Cell, x: string, scope: string): string {
+export function emitCell(g: GraphBuilder, cell: Cell, x: string, scope: string, keep: () => string): string {
   let zeros: string | null = null;
   const zerosLike = (): string => (zeros ??= g.op(scope, 'Mul', [x, g.weight(`${scope}.zero`, [0], [])]));
   const states: string[] = [x];
@@ -49,7 +53,7 @@ export function emitCell(g: GraphBuilder, cell: Cell, x: string, scope: string):
   for (let to = 1; to <= cell.nodes; to++) {
     let node: string | null = null;
     for (let from = 0; from < to; from++, e++) {
-      const y = emitEdge(g, cell, e, reluOf(from), scope);
+      const y = emitEdge(g, cell, e, reluOf(from), scope, keep);
       if (y !== null) node = node === null ? y : g.op(scope, 'Add', [node, y]);
     }
     // a node without edges is zeros (and its edges still run: a conv of zeros is its bias)

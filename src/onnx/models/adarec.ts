@@ -5,6 +5,7 @@ import type { AdaRecNet } from '../../models/adarec/network.js';
 import type { GraphBuilder } from '../graph.js';
 import { emitCell } from '../emit/cell.js';
 import { emitAddPositions, emitEmbedding } from '../emit/embedding.js';
+import { emitItemMask } from '../emit/mean.js';
 import type { Body } from './body.js';
 
 export function emitAdaRec(g: GraphBuilder, model: AdaRecNet, ids: string, T: number): Body {
@@ -13,6 +14,8 @@ export function emitAdaRec(g: GraphBuilder, model: AdaRecNet, ids: string, T: nu
   const embedding = model.positionEmbedding ? emitAddPositions(g, model.positionEmbedding, items, T, 'positionEmbedding') : items;
   const intermediates: string[] = [];
   let x = embedding;
-  model.cells.forEach((c, k) => intermediates.push((x = emitCell(g, c, x, `cells.${k}`))));
+  let keep: string | undefined;
+  const keepOf = (): string => (keep ??= emitItemMask(g, ids, 'itemMask'));
+  model.cells.forEach((c, k) => intermediates.push((x = emitCell(g, c, x, `cells.${k}`, keepOf))));
   return { embedding, intermediates, hidden: x, output: model.output };
 }

@@ -1,10 +1,11 @@
 // What an operator on a search edge is: metadata for the registry and the efficiency cost
 // (name, causality, MAC and parameter counts) plus `build`, which makes the module that computes
 // it. Every operator maps [B, T, C] -> [B, T, C]; `none` returns null (zeros that cost nothing).
+// The context tells an operator which positions are padding (the running mean leaves them out).
 import type { Rng, Tensor } from '../../../engine/index.js';
 import { nn } from '../../../engine/index.js';
 
-export type OperatorKind = 'conv' | 'pool' | 'skip' | 'none';
+export type OperatorKind = 'conv' | 'pool' | 'mean' | 'skip' | 'none';
 
 /**
  * The normalisation after each convolution (ops/conv.ts): 'batch' (METHOD.md: BatchNorm1d, whose
@@ -20,10 +21,16 @@ export interface BuildOptions {
   convNorm?: ConvNorm;
 }
 
+/** What an operator may need to know of its batch besides the edge input. */
+export interface EdgeContext {
+  /** [B, T]: 1 where the window holds an item, 0 at padding; null: every position holds one. */
+  keep: Tensor | null;
+}
+
 /** The module of one operator on one edge. */
 export abstract class EdgeOp extends nn.Module {
   /** The op's output for the (already ReLU'd) edge input, or null for exact zeros. */
-  abstract forward(x: Tensor): Tensor | null;
+  abstract forward(x: Tensor, context?: EdgeContext): Tensor | null;
 }
 
 export interface OperatorSpec {
