@@ -44,14 +44,15 @@ function handTable(o: { hidden: number; length: number; items: number; nodes: nu
   const lin = (a: number, b: number) => ({ p50: lengths.map((l) => a + b * l), p99: lengths.map((l) => 2 * (a + b * l)) });
   const perPos: Record<string, [number, number]> = {
     causal_conv_3: [0.01, 0.002], causal_conv_3_d2: [0.01, 0.002], causal_conv_5: [0.012, 0.003], causal_conv_5_d2: [0.012, 0.003],
-    causal_max_pool_3: [0.003, 0.001], causal_avg_pool_3: [0.003, 0.001], skip: [0.002, 0.0002], none: [0, 0],
+    causal_max_pool_3: [0.003, 0.001], causal_avg_pool_3: [0.003, 0.001], skip: [0.002, 0.0002], none: [0, 0], causal_mean: [0.002, 0.0005],
   };
+  const names = [...OPS, 'causal_mean'];
   return latencyTableSchema.parse({
     format: 'adarec-ops-latency', version: 1, created: '2026-12-08T00:00:00.000Z',
     machine: { cpu: 'test', cores: 1, load: [0, 0, 0], node: process.version, platform: 'test', backend: 'js', threads: 1, gemm: 'js' },
     settings: { hidden: o.hidden, length: o.length, items: o.items, nodes: o.nodes, convNorm: o.convNorm ?? 'layer', positions: 'learned', batch: 1, warmup: 0, rounds: 1, perRound: 1 },
-    window: { lengths, base: lin(0.02, 0.0005), cell: lin(0.01, 0.0002), operators: Object.fromEntries(OPS.map((n) => [n, lin(...perPos[n])])) },
-    stream: { base: { p50: 0.01, p99: 0.02 }, cell: { p50: 0.002, p99: 0.004 }, operators: Object.fromEntries(OPS.map((n) => [n, { p50: perPos[n][0], p99: 2 * perPos[n][0] }])) },
+    window: { lengths, base: lin(0.02, 0.0005), cell: lin(0.01, 0.0002), operators: Object.fromEntries(names.map((n) => [n, lin(...perPos[n])])) },
+    stream: { base: { p50: 0.01, p99: 0.02 }, cell: { p50: 0.002, p99: 0.004 }, operators: Object.fromEntries(names.map((n) => [n, { p50: perPos[n][0], p99: 2 * perPos[n][0] }])) },
     // stream's fit without tailMs: a table written before the p99 line had an offset reads as offset 0
     fit: { window: { scale: 1.1, tail: 3, tailMs: 0.01 }, stream: { scale: 1, tail: 2 } },
     probes: [],
@@ -149,6 +150,20 @@ describe('latency table', () => {
     assert.throws(() => assertTableFits(t, { ...need, hidden: 16, items: 40, length: 50 }, 't.json'),
       (e: Error) => /^t\.json: .*settings\.hidden: profiled at 8, the search's student has 16.*settings\.length.*settings\.items: profiled for 30 items, the data has 40/.test(e.message));
     assert.throws(() => assertTableFits(t, { ...need, operators: [...OPS, 'std_conv_3'] }, 't.json'), /window\.operators: no entry for std_conv_3/);
+     // a running mean reads the whole history: served (and priced) over the whole window, by the
+    // prediction and by the search's pricing alike
+    const withMean = [...OPS, 'causal_mean'];
+    const m: Genotype = { operators: withMean, nodes: 3, cells: [['skip', 'none', 'none', 'causal_mean', 'none', 'causal_max_pool_3']] };
+    assert.equal(genotypeReceptiveField(m), Infinity);
+    const pm = predictLatency(t, m, 'window', 20);
+    assert.equal(pm.cropLength, 20);
+    const at20 = (a: number, b: number) => a + b * 20;
+    const meanSum = at20(0.02, 0.0005) + at20(0.01, 0.0002) + at20(0.002, 0.0002) + at20(0.002, 0.0005) + at20(0.003, 0.001);
+    assert.ok(Math.abs(pm.sum - meanSum) < 1e-12, `${pm.sum} vs ${meanSum}`);
+    const pricing = new LatencyPricing(t, withMean.map(getOperator), { nodes: 3, cells: 1, perCell: false, window: 20, path: 'window', quantile: 'p50', budgetMs: 1 });
+    const cols = genotypeColumns(m)[0];
+    assert.equal(pricing.cropOf(cols), 20);
+    assert.ok(Math.abs(pricing.predict(cols) - pm.p50) < 1e-12);
   });
 });
 

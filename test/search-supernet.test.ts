@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { F, Rng, backward, noGrad, setBackend, setDefaultFloat, tensor, tidy, type Tensor } from '../src/engine/index.js';
 import { AdaRecNet } from '../src/models/adarec/network.js';
 import { parseSearchConfig } from '../src/search/config.js';
-import { DEFAULT_OPS, PAPER_OPS } from '../src/models/adarec/operators.js';
+import { searchOperators } from '../src/search/search.js';
+import { DEFAULT_OPS, EXTRA_OPS, PAPER_OPS } from '../src/models/adarec/operators.js';
 import { oneHot, sampleEdges, straightThrough, temperatureAt } from '../src/search/gumbel.js';
 import { mixEdge } from '../src/models/adarec/mix-edge.js';
 import { cellEdges } from '../src/models/adarec/cell.js';
@@ -60,6 +61,12 @@ describe('operators', () => {
   });
   it('paper-mode operators flagged non-causal really see the future, the causal ones do not', () => {
     for (const { spec, earlierChanged } of probe(PAPER_OPS)) assert.equal(earlierChanged, !spec.causal, spec.name);
+  });  it('the extra operators (the running mean) are causal too, and a search lists them by name', () => {
+    for (const { spec, earlierChanged } of probe(EXTRA_OPS)) assert.equal(earlierChanged, false, spec.name);
+    const cfg = parseSearchConfig({ operators: ['causal_conv_3', 'causal_mean', 'none'] }, 's.json');
+    assert.deepEqual(searchOperators(cfg).map((o) => o.name), ['causal_conv_3', 'causal_mean', 'none']);
+    assert.throws(() => parseSearchConfig({ operators: ['causal_conv_3', 'causal_meen'] }, 's.json'), /^Error: s\.json: operators\.1: unknown operator 'causal_meen' \(known: .*causal_mean/);
+    assert.throws(() => parseSearchConfig({ operators: ['skip', 'none', 'skip'] }, 's.json'), /operators\.2: 'skip' is listed twice/);
   });
 });
 
