@@ -249,6 +249,7 @@ class NativeKernels implements Kernels {
     if (isF32(dy) && isF32(dx)) this.n.pool1dBackward(dy, B, T, C, before, after, max, argmax, dx);
     else this.js.pool1dBackward(dy, B, T, C, before, after, max, argmax, dx);
   }
+
   // a scan at memory speed, a small share of a step beside the convolutions: the JS loop serves both
   causalMeanForward(x: FloatArray, keep: FloatArray, B: number, T: number, C: number, out: FloatArray, inv: Float32Array): void {
     this.js.causalMeanForward(x, keep, B, T, C, out, inv);
@@ -257,7 +258,6 @@ class NativeKernels implements Kernels {
   causalMeanBackward(dy: FloatArray, keep: FloatArray, B: number, T: number, C: number, inv: Float32Array, dx: FloatArray): void {
     this.js.causalMeanBackward(dy, keep, B, T, C, inv, dx);
   }
-
 
   addRowVector(out: FloatArray, bias: FloatArray, R: number, N: number): void {
     if (isF32(out) && isF32(bias)) this.n.addRowVector(out, bias, R, N);
