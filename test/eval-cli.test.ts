@@ -1,10 +1,11 @@
 // `adarec train` then `adarec eval` end to end on small synthetic runs: the table, the paired
 // model-vs-baseline intervals, the per-user CSV, two seeds with their mean and sd, and clear errors
-// for an unknown --compare metric and for --per-user with several runs; `adarec train --dropout --shuffle-ties`.
+// for an unknown --compare metric and for --per-user with several runs; an interrupted training run;
+// `adarec train --dropout --shuffle-ties`.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,21 @@ describe('adarec eval', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.err, /model\.dropout/);
     assert.doesNotMatch(bad.err, /\n\s+at /);
+  });
+
+  it('opens an interrupted adarec train run (data.json is written before the first epoch)', async () => {
+    const run = join(dir, 'interrupted'), config = join(dir, 'i.json');
+    writeFileSync(config, JSON.stringify({ model: { kind: 'nextitnet', hidden: 16, dilations: [1, 2] }, earlyStopping: { patience: 500 } }));
+    const child = spawn(process.execPath, [CLI, 'train', '--data', 'synthetic:users=120,items=200,seed=4', '--cache-dir', dir, '--config', config,
+      '--epochs', '500', '--out', run], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    while (!existsSync(join(run, 'best.ckpt'))) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    await exited;
+    assert.ok(!existsSync(join(run, 'result.json')), 'the run was interrupted, not finished');
+    const r = adarec('eval', '--run', run, '--no-baselines');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^nextitnet\s+\d\.\d{4}/m);
   });
 
   it('refuses an unknown comparison metric before any work', () => {

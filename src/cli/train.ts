@@ -1,7 +1,7 @@
 // `adarec train`: train a teacher on a prepared data set into a run folder.
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { MODEL_KINDS, SAMPLED_SOFTMAX_ABOVE, parseTrainConfig, train, type TrainConfig } from '../train/index.js';
 import { datasetStats, type DatasetStats } from '../data/stats.js';
 import type { PreparedData } from '../data/prepare.js';
@@ -84,11 +84,14 @@ export function trainCommand(): Command {
       const outDir = resolve(o.out);
       const controller = new AbortController();
       process.once('SIGINT', () => { console.error('\ninterrupted: stopping after this batch (the last whole epoch is checkpointed)'); controller.abort(); });
+      // first, so that an interrupted run opens in adarec eval and export too; a resume keeps the one
+      // it has, and a folder that already holds a run (which train refuses) is left as it is
+      const resume = o.resume === true;
+      if (resume ? !existsSync(join(outDir, 'data.json')) : !existsSync(join(outDir, 'last.ckpt'))) writeRunData(outDir, o, data);
       const result = await train({
-        config, outDir, resume: o.resume === true, signal: controller.signal,
+        config, outDir, resume, signal: controller.signal,
         data: { dataset: data.dataset, split: data.split, negatives: data.negatives, manifestHash: data.manifest.key },
       });
-      writeRunData(outDir, o, data);
       console.log(`best epoch ${result.bestEpoch}; test ${formatMetrics(result.testMetrics)}`);
     });
 }
