@@ -73,7 +73,7 @@ describe('adarec eval', () => {
     assert.match(search.err, /is the search stage of adarec run: it holds the supernet.*student/);
     assert.doesNotMatch(search.err, /    at /, 'no stack trace');
     const nothing = adarec('eval', '--run', dir);
-    assert.match(nothing.err, /is not a finished run of adarec train or a stage folder of adarec run \(no data\.json\)/);
+    assert.match(nothing.err, /is not a run folder of adarec train or a stage folder of adarec run \(no data\.json\)/);
   });
 
   it('--preset: the protocols of the papers set the negatives, the validation protocol and the default of eval', () => {

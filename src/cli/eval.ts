@@ -31,7 +31,7 @@ function readRun(dir: string, checkpoint: string): { dir: string; runData: RunDa
   const dataFile = [join(runDir, 'data.json'), ...(stageOfRun ? [join(dirname(runDir), 'data.json')] : [])].find((f) => existsSync(f));
   if (!dataFile) throw new RangeError(stageOfRun
     ? `${runDir} is a stage of adarec run, but ${join(dirname(runDir), 'data.json')} is missing (runs from before it was written: run the same adarec run command again, finished stages are skipped)`
-    : `${runDir} is not a finished run of adarec train or a stage folder of adarec run (no data.json)`);
+    : `${runDir} is not a run folder of adarec train or a stage folder of adarec run (no data.json)`);
   const runData = readJsonFile(dataFile) as RunData;
   if (!runData || typeof runData.source !== 'string' || typeof runData.options !== 'object' || runData.options === null)
     throw new RangeError(`${dataFile}: expected { source, options, manifestKey } (corrupt?)`);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseConfig } from '../util/config-file.js';
 import { METRIC_PATTERN } from '../eval/metrics.js';
 import { logitItemsSchema } from '../train/config.js';
-import { registeredOperators } from '../models/adarec/operators.js';
+import { operatorsByName } from '../models/adarec/operators.js';
 
 /**
  * Default mode's convNorm when the config does not say (paper mode: 'batch', METHOD.md). 'layer':
@@ -150,11 +150,11 @@ export const searchConfigSchema = z.object({
   // before the transform, which drops the latency keys of a config that is not latency-priced
   const issue = (path: string, message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
   if (c.operators) {
-    const known = registeredOperators().map((o) => o.name);
-    c.operators.forEach((name, i) => {
-      if (!known.includes(name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['operators', i], message: `unknown operator '${name}' (known: ${known.join(', ')})` });
-      else if (c.operators!.indexOf(name) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['operators', i], message: `'${name}' is listed twice` });
-    });
+    try {
+      operatorsByName(c.operators); // the registry's own check: unknown or repeated names
+    } catch (e) {
+      issue('operators', (e as Error).message);
+    }
   }
   if (c.logitItems.over === 'candidates' && c.mode === 'paper') issue('logitItems', 'paper mode scores every item at every position: use over "all" or default mode');
   if (c.logitItems.over === 'candidates' && c.cacheTeacher) issue('logitItems', 'cacheTeacher keeps logits over every item: not with over "candidates"');
