@@ -63,6 +63,9 @@ describe('the random-search budget', () => {
     assert.deepEqual(randomSearchBudget({ candidates: 4, epochsEach: 3 }, 20), { candidates: 4, epochsEach: 3, searchEpochs: 20 });
     assert.equal(parseRunConfig({ baselines: { randomSearch: false } }, 'test').baselines.randomSearch, false);
     assert.throws(() => parseRunConfig({ baselines: { randomSearch: { candidates: 1 } } }, 'test'), /candidates/);
+    assert.deepEqual(parseRunConfig({ baselines: { randomSearch: true } }, 'test').baselines.randomSearch, { epochsEach: 2 });
+    assert.throws(() => parseRunConfig({ baselines: { randomSearch: 'yes' } }, 'run.json'),
+      /run\.json: baselines\.randomSearch: expected true, false or \{ "candidates": n >= 2, "epochsEach": n >= 1 \}/);
   });
 });
 

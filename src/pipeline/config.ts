@@ -46,10 +46,13 @@ export const runConfigSchema = z.object({
      * best on the validation split finetuned as the searched student. Default candidates: the search's
      * epochs / epochsEach (at least 2), so that candidates x epochsEach = the search's epochs. false: skip.
      */
-    randomSearch: z.union([
-      z.literal(false),
-      z.object({ candidates: z.number().int().min(2).optional(), epochsEach: positiveInt.default(2) }).strict(),
-    ]).default({}),
+    randomSearch: z.preprocess(
+      (v) => (v === true ? {} : v), // true: the defaults
+      z.union([
+        z.literal(false),
+        z.object({ candidates: z.number().int().min(2).optional(), epochsEach: positiveInt.default(2) }).strict(),
+      ], { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union' ? 'expected true, false or { "candidates": n >= 2, "epochsEach": n >= 1 }' : ctx.defaultError }) }),
+    ).default({}),
     /** Searches with one distillation term switched off, each derived and finetuned. */
     ablations: z.array(z.enum(['hidden', 'logits', 'efficiency'])).default([]),
     /** A paper-mode search (the reference's operators and settings) beside the default one. */
